@@ -1,0 +1,75 @@
+"""One error path: services raise ``ApplicationError`` (or Django's ``ValidationError``) and this
+handler turns every error into a 4xx JSON body (``{"detail": ...}`` or ``{"field": [...]}``)."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ApplicationError(Exception):
+    """A domain rule refused the request. Maps to ``status_code`` (400 by default)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra or {}
+        if code:
+            self.code = code
+
+    def as_data(self) -> dict[str, Any]:
+        if self.field:
+            return {self.field: [self.message], "code": self.code, **self.extra}
+        return {"detail": self.message, "code": self.code, **self.extra}
+
+
+class Conflict(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+
+class Forbidden(ApplicationError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "forbidden"
+
+
+class NotFound(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        return Response(exc.as_data(), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    return drf_exception_handler(exc, context)
+
+
+def json_not_found(request, exception=None) -> JsonResponse:
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def json_server_error(request) -> JsonResponse:
+    return JsonResponse({"detail": "Server error."}, status=500)
+
+
+def json_bad_request(request, exception=None) -> JsonResponse:
+    return JsonResponse({"detail": "Bad request."}, status=400)
+
+
+def json_permission_denied(request, exception=None) -> JsonResponse:
+    return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)

@@ -1,0 +1,25 @@
+"""Enqueueing Celery tasks safely from request code."""
+
+import logging
+from typing import Any
+
+from celery import Task
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
+    """Send ``task`` once the current transaction commits (at once outside a transaction).
+
+    A broker outage never fails the caller: the row that caused the enqueue is already committed,
+    and the periodic reconcile task finds and redoes any work whose message was lost.
+    """
+
+    def send() -> None:
+        try:
+            task.apply_async(args=args, kwargs=kwargs)
+        except Exception:  # broker down or unreachable: the reconcile task catches up
+            logger.warning("could not enqueue %s%r; the reconcile task will catch up", task.name, args, exc_info=True)
+
+    transaction.on_commit(send)

@@ -1,0 +1,18 @@
+"""The test suite's settings: the same settings as every other run (environment-driven), with a
+fast password hasher, tasks eager unless a test runs a real worker, and mail kept in memory."""
+
+import os
+
+from config.settings import *  # noqa: F403
+from config.settings import CACHES, REDIS_URL
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+if REDIS_URL:
+    # Keys of one test run never meet another's or the production keys on a shared Redis.
+    CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"

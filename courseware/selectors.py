@@ -1,0 +1,186 @@
+"""Reads for courses, enrollments, progress and certificates. Every queryset a view uses comes from
+here, already limited to what the caller may see."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from accounts.models import User
+from courseware.models import Certificate, Course, Enrollment
+from lessons.models import Lesson, LessonCompletion
+from quizzes.models import Quiz, QuizAttempt
+
+
+def user_is_admin(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_staff)
+
+
+def user_is_instructor(user: User) -> bool:
+    """Holds the instructor role (may create courses)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    cached = getattr(user, "_is_instructor", None)
+    if cached is None:
+        from django.conf import settings
+
+        cached = user.groups.filter(name=settings.INSTRUCTORS_GROUP).exists()
+        user._is_instructor = cached
+    return cached
+
+
+def user_roles(user: User) -> list[str]:
+    roles = ["learner"]
+    if user_is_instructor(user) or user.taught_courses.exists():
+        roles.append("instructor")
+    if user_is_admin(user):
+        roles.append("admin")
+    return roles
+
+
+def course_visible_q(user: User) -> Q:
+    """Published courses, plus (for instructors) their own, plus everything for admins."""
+    if user_is_admin(user):
+        return Q()
+    if user.is_authenticated:
+        return Q(is_published=True) | Q(instructors=user)
+    return Q(is_published=True)
+
+
+def course_list(*, user: User) -> QuerySet[Course]:
+    qs = Course.objects.all()
+    if not user_is_admin(user):
+        if user.is_authenticated:
+            taught = Course.objects.filter(instructors=user).values("pk")
+            qs = qs.filter(Q(is_published=True) | Q(pk__in=taught))
+        else:
+            qs = qs.filter(is_published=True)
+    return qs
+
+
+def course_get(*, user: User, slug: str) -> Course | None:
+    return course_list(user=user).filter(slug=slug).first()
+
+
+def course_is_taught_by(*, course: Course, user: User) -> bool:
+    if not user.is_authenticated:
+        return False
+    return course.instructors.filter(pk=user.pk).exists()
+
+
+def course_can_write(*, course: Course, user: User) -> bool:
+    return user_is_admin(user) or course_is_taught_by(course=course, user=user)
+
+
+def enrollment_get_active(*, user: User, course_id: int) -> Enrollment | None:
+    """The caller's enrollment that grants access (active or completed), or None."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Enrollment.objects.filter(learner=user, course_id=course_id).exclude(status=Enrollment.Status.DROPPED).first()
+    )
+
+
+def enrollment_list(*, user: User) -> QuerySet[Enrollment]:
+    return Enrollment.objects.filter(learner=user).select_related("course").order_by("-enrolled_at", "-id")
+
+
+def course_roster(*, course: Course) -> QuerySet[Enrollment]:
+    return Enrollment.objects.filter(course=course).select_related("learner").order_by("learner__username")
+
+
+@dataclass(frozen=True)
+class QuizStanding:
+    quiz_id: int
+    best_score: float | None
+    passed: bool
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ProgressSnapshot:
+    total_lessons: int
+    completed_lessons: int
+    total_quizzes: int
+    passed_quizzes: int
+    completed_lesson_ids: frozenset[int] = frozenset()
+    quizzes: dict[int, QuizStanding] = field(default_factory=dict)
+    last_lesson_activity: datetime | None = None
+    last_quiz_activity: datetime | None = None
+
+    @property
+    def total_items(self) -> int:
+        return self.total_lessons + self.total_quizzes
+
+    @property
+    def done_items(self) -> int:
+        return self.completed_lessons + self.passed_quizzes
+
+    @property
+    def percent(self) -> int:
+        """0–100, rounded down: 100 exactly when every lesson is completed and every quiz passed."""
+        if not self.total_items:
+            return 0
+        return (100 * self.done_items) // self.total_items
+
+    @property
+    def is_complete(self) -> bool:
+        return self.total_items > 0 and self.done_items == self.total_items
+
+    @property
+    def last_activity(self) -> datetime | None:
+        stamps = [s for s in (self.last_lesson_activity, self.last_quiz_activity) if s]
+        return max(stamps) if stamps else None
+
+
+def progress_snapshot(*, learner_id: int, course_id: int) -> ProgressSnapshot:
+    """One learner's progress in one course, from the source-of-truth rows, in 4 queries whatever
+    the size of the course or the tables."""
+    completed = LessonCompletion.objects.filter(learner_id=learner_id, course_id=course_id).values_list(
+        "lesson_id", "completed_at"
+    )
+    completed_ids = frozenset(lesson_id for lesson_id, _ in completed)
+    last_lesson = max((at for _, at in completed), default=None)
+    lesson_ids = set(Lesson.objects.filter(course_id=course_id).values_list("id", flat=True))
+    quiz_ids = list(Quiz.objects.filter(course_id=course_id).values_list("id", flat=True))
+    # Grouped over this learner's own attempts only (index learner, course, quiz): the cost does not
+    # grow with other learners' rows.
+    attempt_rows = (
+        QuizAttempt.objects.filter(learner_id=learner_id, course_id=course_id, status=QuizAttempt.Status.SUBMITTED)
+        .values("quiz_id")
+        .annotate(
+            best=Max("score"), passes=Count("id", filter=Q(passed=True)), tries=Count("id"), last=Max("submitted_at")
+        )
+        .values_list("quiz_id", "best", "passes", "tries", "last")
+    )
+    by_quiz = {row[0]: row for row in attempt_rows}
+    quizzes = {}
+    last_quiz = None
+    for quiz_id in quiz_ids:
+        _, best, passes, tries, last = by_quiz.get(quiz_id, (quiz_id, None, 0, 0, None))
+        quizzes[quiz_id] = QuizStanding(
+            quiz_id=quiz_id, best_score=float(best) if best is not None else None, passed=passes > 0, attempts=tries
+        )
+        if last and (last_quiz is None or last > last_quiz):
+            last_quiz = last
+    done_lessons = completed_ids & lesson_ids
+    return ProgressSnapshot(
+        total_lessons=len(lesson_ids),
+        completed_lessons=len(done_lessons),
+        total_quizzes=len(quizzes),
+        passed_quizzes=sum(1 for q in quizzes.values() if q.passed),
+        completed_lesson_ids=frozenset(done_lessons),
+        quizzes=quizzes,
+        last_lesson_activity=last_lesson,
+        last_quiz_activity=last_quiz,
+    )
+
+
+def certificate_list(*, user: User) -> QuerySet[Certificate]:
+    return Certificate.objects.filter(learner=user).select_related("course").order_by("-issued_at")
+
+
+def certificate_get_public(*, code: str) -> Certificate | None:
+    return Certificate.objects.filter(code=code).first()

@@ -1,0 +1,267 @@
+"""Writes for courses, modules, enrollments, progress and certificates."""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from config.errors import ApplicationError
+from config.tasks import enqueue_on_commit
+from courseware.models import Certificate, Course, Enrollment, EnrollmentEvent
+from courseware.selectors import progress_snapshot
+
+logger = logging.getLogger(__name__)
+
+
+# --- Content changes ----------------------------------------------------------------------------
+def course_content_changed(*, course_id: int) -> None:
+    """Call after lessons or quizzes of a course are added, removed or moved (inside the same
+    transaction). Bumps the content version, which makes every enrollment's stored progress stale
+    and every cached outline invalid, and has the progress pipeline recompute after commit."""
+    from courseware import tasks
+
+    Course.objects.filter(pk=course_id).update(content_version=F("content_version") + 1, updated_at=timezone.now())
+    enqueue_on_commit(tasks.refresh_course_progress, course_id)
+
+
+# --- Enrollment ---------------------------------------------------------------------------------
+def _record_event(enrollment: Enrollment, action: str, actor: User | None) -> None:
+    EnrollmentEvent.objects.create(enrollment=enrollment, action=action, actor=actor)
+
+
+def _check_enrollment_open(course: Course) -> None:
+    now = timezone.now()
+    if course.enrollment_opens_at and now < course.enrollment_opens_at:
+        raise ApplicationError(
+            f"Enrollment opens at {course.enrollment_opens_at.isoformat()}.", code="enrollment_not_open"
+        )
+    if course.enrollment_closes_at and now >= course.enrollment_closes_at:
+        raise ApplicationError(
+            f"Enrollment closed at {course.enrollment_closes_at.isoformat()}.", code="enrollment_closed"
+        )
+
+
+def _check_capacity(course: Course) -> None:
+    if course.capacity is None:
+        return
+    taken = Enrollment.objects.filter(course=course).exclude(status=Enrollment.Status.DROPPED).count()
+    if taken >= course.capacity:
+        raise ApplicationError(f"The course is full ({course.capacity} places).", code="course_full")
+
+
+@transaction.atomic
+def enrollment_create(
+    *, learner: User, course: Course, actor: User | None = None, enforce_limits: bool = True
+) -> tuple[Enrollment, bool]:
+    """Enroll ``learner`` (idempotent). Returns ``(enrollment, changed)``: ``changed`` is False when
+    the learner already held an active or completed enrollment. A dropped enrollment is restored,
+    with its progress. Window and capacity apply to self-enrollment (``enforce_limits``); admins
+    enrolling a class bypass them."""
+    if not course.is_published and enforce_limits:
+        raise ApplicationError("This course is not open for enrollment.", code="not_published")
+    existing = Enrollment.objects.select_for_update().filter(learner=learner, course=course).first()
+    if existing and existing.status != Enrollment.Status.DROPPED:
+        return existing, False
+    if enforce_limits:
+        _check_enrollment_open(course)
+        if course.capacity is not None:
+            # Serialise enrollments of a capped course so two last-place requests cannot both win.
+            Course.objects.select_for_update().filter(pk=course.pk).first()
+            _check_capacity(course)
+    actor = actor or learner
+    if existing:  # dropped: restore, progress kept
+        existing.status = Enrollment.Status.ACTIVE
+        existing.dropped_at = None
+        existing.save(update_fields=["status", "dropped_at", "updated_at"])
+        _record_event(existing, EnrollmentEvent.Action.REENROLLED, actor)
+        enrollment_progress_recompute(enrollment_id=existing.pk)
+        existing.refresh_from_db()
+        return existing, True
+    try:
+        with transaction.atomic():
+            enrollment = Enrollment.objects.create(learner=learner, course=course, last_activity_at=timezone.now())
+    except IntegrityError:
+        # A concurrent request enrolled the same learner first: that enrollment is the answer.
+        return Enrollment.objects.get(learner=learner, course=course), False
+    _record_event(enrollment, EnrollmentEvent.Action.ENROLLED, actor)
+    _queue_welcome_email(enrollment)
+    return enrollment, True
+
+
+def _queue_welcome_email(enrollment: Enrollment) -> None:
+    from notifications.services import email_queue
+
+    email_queue(
+        kind="welcome",
+        key=f"welcome:{enrollment.pk}",
+        user=enrollment.learner,
+        context={"enrollment_id": enrollment.pk, "course_id": enrollment.course_id},
+    )
+
+
+@transaction.atomic
+def enrollment_drop(*, enrollment: Enrollment, actor: User) -> Enrollment:
+    """Drop an enrollment (idempotent). Completions, attempts and any certificate are kept."""
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.status == Enrollment.Status.DROPPED:
+        return enrollment
+    enrollment.status = Enrollment.Status.DROPPED
+    enrollment.dropped_at = timezone.now()
+    enrollment.save(update_fields=["status", "dropped_at", "updated_at"])
+    _record_event(enrollment, EnrollmentEvent.Action.DROPPED, actor)
+    return enrollment
+
+
+@dataclass
+class BulkEnrollmentReport:
+    enrolled: list[str] = field(default_factory=list)
+    already_enrolled: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+
+def enrollments_bulk_create(*, course: Course, identifiers: list[str], actor: User) -> BulkEnrollmentReport:
+    """Enroll learners named by username or email (case-insensitive). Each is enrolled in its own
+    transaction, so overlapping bulk requests never conflict; the report names each identifier once."""
+    from django.db.models import Q
+    from django.db.models.functions import Lower
+
+    report = BulkEnrollmentReport()
+    wanted: dict[str, str] = {}
+    for raw in identifiers:
+        ident = raw.strip()
+        if ident and ident.lower() not in wanted:
+            wanted[ident.lower()] = ident
+    keys = list(wanted)
+    users = (
+        User.objects.annotate(u=Lower("username"), e=Lower("email"))
+        .filter(Q(u__in=keys) | Q(e__in=keys))
+        .filter(is_active=True)
+    )
+    by_key: dict[str, User] = {}
+    for user in users:
+        by_key.setdefault(user.username.lower(), user)
+        if user.email:
+            by_key.setdefault(user.email.lower(), user)
+    seen_users: set[int] = set()
+    for key, ident in wanted.items():
+        user = by_key.get(key)
+        if user is None:
+            report.unknown.append(ident)
+            continue
+        if user.pk in seen_users:
+            report.already_enrolled.append(ident)
+            continue
+        seen_users.add(user.pk)
+        _, changed = enrollment_create(learner=user, course=course, actor=actor, enforce_limits=False)
+        (report.enrolled if changed else report.already_enrolled).append(ident)
+    return report
+
+
+# --- Progress and certificates ------------------------------------------------------------------
+def touch_activity(*, learner_id: int, course_id: int) -> None:
+    Enrollment.objects.filter(learner_id=learner_id, course_id=course_id).update(last_activity_at=timezone.now())
+
+
+@transaction.atomic
+def enrollment_progress_recompute(*, enrollment_id: int) -> Enrollment | None:
+    """Recompute one enrollment's progress from the source-of-truth rows. Idempotent.
+
+    The enrollment row is locked, so concurrent recomputes of one learner's course run one after
+    another; the second finds the certificate already issued (and the unique constraint on
+    (learner, course) stands behind the lock)."""
+    enrollment = Enrollment.objects.select_for_update().select_related("course").filter(pk=enrollment_id).first()
+    if enrollment is None:
+        return None
+    course = enrollment.course
+    snap = progress_snapshot(learner_id=enrollment.learner_id, course_id=course.pk)
+    now = timezone.now()
+    enrollment.progress = snap.percent
+    enrollment.completed_items = snap.done_items
+    enrollment.progress_version = course.content_version
+    enrollment.progress_computed_at = now
+    fields = ["progress", "completed_items", "progress_version", "progress_computed_at", "updated_at"]
+    if snap.is_complete and enrollment.status == Enrollment.Status.ACTIVE:
+        enrollment.status = Enrollment.Status.COMPLETED
+        enrollment.completed_at = enrollment.completed_at or now
+        fields += ["status", "completed_at"]
+        _record_event(enrollment, EnrollmentEvent.Action.COMPLETED, None)
+    enrollment.save(update_fields=fields)
+    if enrollment.status == Enrollment.Status.COMPLETED:
+        certificate_issue(enrollment=enrollment)
+    return enrollment
+
+
+def certificate_issue(*, enrollment: Enrollment) -> tuple[Certificate, bool]:
+    """Issue the enrollment's certificate exactly once and queue its email (idempotent)."""
+    with transaction.atomic():
+        certificate = Certificate.objects.filter(
+            learner_id=enrollment.learner_id, course_id=enrollment.course_id
+        ).first()
+        created = False
+        if certificate is None:
+            learner = enrollment.learner
+            try:
+                with transaction.atomic():
+                    certificate = Certificate.objects.create(
+                        learner=learner,
+                        course=enrollment.course,
+                        learner_name=learner.display_name,
+                        course_title=enrollment.course.title,
+                    )
+                created = True
+            except IntegrityError:
+                certificate = Certificate.objects.get(learner_id=enrollment.learner_id, course_id=enrollment.course_id)
+        if not certificate.revoked:
+            certificate_email_queue(certificate=certificate)
+    return certificate, created
+
+
+def certificate_email_queue(*, certificate: Certificate, resend: bool = False) -> None:
+    from notifications.services import email_queue
+
+    email_queue(
+        kind="certificate",
+        key=f"certificate:{certificate.code}",
+        user=certificate.learner,
+        context={"certificate_id": certificate.pk},
+        resend=resend,
+    )
+
+
+@transaction.atomic
+def certificate_revoke(*, certificate: Certificate, reason: str = "") -> Certificate:
+    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    if not certificate.revoked:
+        certificate.revoked = True
+        certificate.revoked_at = timezone.now()
+        certificate.revoked_reason = reason[:300]
+        certificate.save(update_fields=["revoked", "revoked_at", "revoked_reason"])
+    return certificate
+
+
+@transaction.atomic
+def certificate_reinstate(*, certificate: Certificate) -> Certificate:
+    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    if certificate.revoked:
+        certificate.revoked = False
+        certificate.revoked_at = None
+        certificate.revoked_reason = ""
+        certificate.save(update_fields=["revoked", "revoked_at", "revoked_reason"])
+    return certificate
+
+
+@transaction.atomic
+def certificate_reissue(*, certificate: Certificate) -> Certificate:
+    """Replace a certificate with a fresh one (new code, current names), e.g. after a name change or
+    a leaked code. The old code stops verifying; the new certificate is emailed."""
+    old = Certificate.objects.select_for_update().select_related("learner", "course").get(pk=certificate.pk)
+    learner, course = old.learner, old.course
+    old.delete()
+    new = Certificate.objects.create(
+        learner=learner, course=course, learner_name=learner.display_name, course_title=course.title
+    )
+    certificate_email_queue(certificate=new)
+    return new
