@@ -7,46 +7,10 @@ from datetime import datetime
 from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import User
+from accounts.selectors import user_is_admin
 from courseware.models import Certificate, Course, Enrollment
 from lessons.models import Lesson, LessonCompletion
 from quizzes.models import Quiz, QuizAttempt
-
-
-def user_is_admin(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_staff)
-
-
-def user_is_instructor(user: User) -> bool:
-    """Holds the instructor role (may create courses)."""
-    if not user.is_authenticated:
-        return False
-    if user.is_staff:
-        return True
-    cached = getattr(user, "_is_instructor", None)
-    if cached is None:
-        from django.conf import settings
-
-        cached = user.groups.filter(name=settings.INSTRUCTORS_GROUP).exists()
-        user._is_instructor = cached
-    return cached
-
-
-def user_roles(user: User) -> list[str]:
-    roles = ["learner"]
-    if user_is_instructor(user) or user.taught_courses.exists():
-        roles.append("instructor")
-    if user_is_admin(user):
-        roles.append("admin")
-    return roles
-
-
-def course_visible_q(user: User) -> Q:
-    """Published courses, plus (for instructors) their own, plus everything for admins."""
-    if user_is_admin(user):
-        return Q()
-    if user.is_authenticated:
-        return Q(is_published=True) | Q(instructors=user)
-    return Q(is_published=True)
 
 
 def course_list(*, user: User) -> QuerySet[Course]:
@@ -184,3 +148,57 @@ def certificate_list(*, user: User) -> QuerySet[Certificate]:
 
 def certificate_get_public(*, code: str) -> Certificate | None:
     return Certificate.objects.filter(code=code).first()
+
+
+@dataclass(frozen=True)
+class ModuleNode:
+    id: int
+    position: int
+    lesson_ids: tuple[int, ...]
+    quiz_ids: tuple[int, ...]
+
+
+def course_structure(*, course_id: int) -> list[ModuleNode]:
+    """The course's modules in order with their lesson and quiz ids (3 queries, any course size)."""
+    from courseware.models import Module
+
+    lessons: dict[int, list[int]] = {}
+    for module_id, lesson_id in (
+        Lesson.objects.filter(course_id=course_id).order_by("position").values_list("module_id", "id")
+    ):
+        lessons.setdefault(module_id, []).append(lesson_id)
+    quizzes: dict[int, list[int]] = {}
+    for module_id, quiz_id in (
+        Quiz.objects.filter(course_id=course_id).order_by("position").values_list("module_id", "id")
+    ):
+        quizzes.setdefault(module_id, []).append(quiz_id)
+    return [
+        ModuleNode(id=mid, position=pos, lesson_ids=tuple(lessons.get(mid, ())), quiz_ids=tuple(quizzes.get(mid, ())))
+        for mid, pos in Module.objects.filter(course_id=course_id).order_by("position").values_list("id", "position")
+    ]
+
+
+def locked_module_ids(*, structure: list[ModuleNode], snapshot: ProgressSnapshot) -> set[int]:
+    """Sequential courses: every module after the first incomplete one is locked."""
+    locked: set[int] = set()
+    blocked = False
+    for node in structure:
+        if blocked:
+            locked.add(node.id)
+            continue
+        lessons_done = all(lid in snapshot.completed_lesson_ids for lid in node.lesson_ids)
+        quizzes_done = all(snapshot.quizzes.get(qid) and snapshot.quizzes[qid].passed for qid in node.quiz_ids)
+        if not (lessons_done and quizzes_done):
+            blocked = True
+    return locked
+
+
+def module_lock_reason(*, course: Course, module_id: int, learner_id: int) -> str | None:
+    """Why a learner may not open content of ``module_id`` yet, or None when it is open."""
+    if not course.sequential:
+        return None
+    structure = course_structure(course_id=course.pk)
+    snapshot = progress_snapshot(learner_id=learner_id, course_id=course.pk)
+    if module_id in locked_module_ids(structure=structure, snapshot=snapshot):
+        return "This lesson is locked: complete every lesson and pass every quiz of the earlier modules first."
+    return None
