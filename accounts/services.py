@@ -67,3 +67,16 @@ def instructor_grant(*, user: User) -> bool:
         user.is_staff = True
         user.save(update_fields=["is_staff", "updated_at"])
     return granted
+
+
+def user_update_profile(
+    *, user: User, first_name: str | None = None, last_name: str | None = None, email_reminders: bool | None = None
+) -> User:
+    changed = []
+    for name, value in (("first_name", first_name), ("last_name", last_name), ("email_reminders", email_reminders)):
+        if value is not None and getattr(user, name) != value:
+            setattr(user, name, value)
+            changed.append(name)
+    if changed:
+        user.save(update_fields=[*changed, "updated_at"])
+    return user

@@ -1,5 +1,6 @@
 """The test suite's settings: the same settings as every other run (environment-driven), with a
-fast password hasher, tasks eager unless a test runs a real worker, and mail kept in memory."""
+fast password hasher and tasks eager unless a test runs a real worker (Django's test runner
+keeps mail in memory)."""
 
 import os
 
@@ -11,7 +12,6 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 if REDIS_URL:
     # Keys of one test run never meet another's or the production keys on a shared Redis.

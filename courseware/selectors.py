@@ -202,3 +202,133 @@ def module_lock_reason(*, course: Course, module_id: int, learner_id: int) -> st
     if module_id in locked_module_ids(structure=structure, snapshot=snapshot):
         return "This lesson is locked: complete every lesson and pass every quiz of the earlier modules first."
     return None
+
+
+# --- Outline --------------------------------------------------------------------------------------
+def _outline_cache_key(course: Course) -> str:
+    # Every content write bumps content_version (structure) or updated_at (text): the key changes,
+    # so a stale outline is never served, on any host.
+    return f"outline:v1:{course.pk}:{course.content_version}:{course.updated_at.timestamp()}"
+
+
+def course_outline(*, course: Course) -> list[dict]:
+    """The course's modules with their lessons and quizzes, as plain data, ordered by position.
+    Built from 3 queries and cached until the course's content changes."""
+    from django.core.cache import cache
+
+    from courseware.models import Module
+
+    key = _outline_cache_key(course)
+    outline = cache.get(key)
+    if outline is not None:
+        return outline
+    modules = {
+        m["id"]: {**m, "lessons": [], "quizzes": []}
+        for m in Module.objects.filter(course=course)
+        .order_by("position")
+        .values("id", "slug", "title", "summary", "position")
+    }
+    for lesson in (
+        Lesson.objects.filter(course=course)
+        .order_by("position")
+        .values("id", "module_id", "slug", "title", "position", "estimated_minutes")
+    ):
+        modules[lesson.pop("module_id")]["lessons"].append(lesson)
+    for quiz in (
+        Quiz.objects.filter(course=course)
+        .annotate(question_count=Count("questions"))
+        .order_by("position")
+        .values("id", "module_id", "slug", "title", "position", "pass_percent", "max_attempts", "question_count")
+    ):
+        modules[quiz.pop("module_id")]["quizzes"].append(quiz)
+    outline = list(modules.values())
+    cache.set(key, outline, timeout=24 * 3600)
+    return outline
+
+
+def outline_with_learner_state(*, course: Course, outline: list[dict], snapshot: ProgressSnapshot | None) -> list[dict]:
+    """Overlay one learner's state (completed / passed / locked) on a copy of the shared outline."""
+    structure = [
+        ModuleNode(
+            id=m["id"],
+            position=m["position"],
+            lesson_ids=tuple(lesson["id"] for lesson in m["lessons"]),
+            quiz_ids=tuple(q["id"] for q in m["quizzes"]),
+        )
+        for m in outline
+    ]
+    locked = locked_module_ids(structure=structure, snapshot=snapshot) if snapshot and course.sequential else set()
+    result = []
+    for module in outline:
+        lessons = [
+            {**lesson, "completed": (lesson["id"] in snapshot.completed_lesson_ids) if snapshot else None}
+            for lesson in module["lessons"]
+        ]
+        quizzes = []
+        for quiz in module["quizzes"]:
+            standing = snapshot.quizzes.get(quiz["id"]) if snapshot else None
+            quizzes.append(
+                {
+                    **quiz,
+                    "passed": (standing.passed if standing else False) if snapshot else None,
+                    "best_score": standing.best_score if standing else None,
+                }
+            )
+        result.append({**module, "locked": module["id"] in locked, "lessons": lessons, "quizzes": quizzes})
+    return result
+
+
+def next_lesson(*, outline: list[dict], snapshot: ProgressSnapshot) -> dict | None:
+    """Where to resume: the first lesson in course order that is not completed."""
+    for module in outline:
+        for lesson in module["lessons"]:
+            if lesson["id"] not in snapshot.completed_lesson_ids:
+                return {"id": lesson["id"], "slug": lesson["slug"], "title": lesson["title"], "module": module["id"]}
+    return None
+
+
+def progress_report(*, enrollment: Enrollment, course: Course) -> dict:
+    """The progress endpoint's body for one enrollment, computed live from the source rows."""
+    from django.conf import settings
+
+    snapshot = progress_snapshot(learner_id=enrollment.learner_id, course_id=course.pk)
+    outline = course_outline(course=course)
+    quizzes = []
+    for module in outline:
+        for quiz in module["quizzes"]:
+            standing = snapshot.quizzes.get(quiz["id"])
+            quizzes.append(
+                {
+                    "id": quiz["id"],
+                    "title": quiz["title"],
+                    "best_score": standing.best_score if standing else None,
+                    "passed": standing.passed if standing else False,
+                    "attempts": standing.attempts if standing else 0,
+                    "max_attempts": quiz["max_attempts"],
+                }
+            )
+    certificate = Certificate.objects.filter(learner_id=enrollment.learner_id, course=course).first()
+    base = settings.PUBLIC_BASE_URL
+    return {
+        "course": course.slug,
+        "progress": snapshot.percent,
+        "status": enrollment.status,
+        "completed_lessons": snapshot.completed_lessons,
+        "total_lessons": snapshot.total_lessons,
+        "passed_quizzes": snapshot.passed_quizzes,
+        "total_quizzes": snapshot.total_quizzes,
+        "quizzes": quizzes,
+        "next_lesson": next_lesson(outline=outline, snapshot=snapshot),
+        "enrolled_at": enrollment.enrolled_at,
+        "completed_at": enrollment.completed_at,
+        "last_activity_at": snapshot.last_activity or enrollment.last_activity_at,
+        "certificate": {
+            "code": certificate.code,
+            "issued_at": certificate.issued_at,
+            "revoked": certificate.revoked,
+            "url": f"{base}/certificates/{certificate.code}/",
+            "pdf_url": f"{base}/certificates/{certificate.code}.pdf",
+        }
+        if certificate
+        else None,
+    }

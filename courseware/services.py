@@ -265,3 +265,82 @@ def certificate_reissue(*, certificate: Certificate) -> Certificate:
     )
     certificate_email_queue(certificate=new)
     return new
+
+
+# --- Authoring: courses ---------------------------------------------------------------------------
+COURSE_FIELDS = (
+    "slug", "title", "summary", "description", "estimated_hours", "sequential", "capacity",
+    "enrollment_opens_at", "enrollment_closes_at",
+)  # fmt: skip
+
+
+def _check_course_fields(course: Course) -> None:
+    from django.core.exceptions import ValidationError
+
+    if Course.objects.filter(slug=course.slug).exclude(pk=course.pk).exists():
+        raise ValidationError({"slug": ["A course with this slug already exists."]})
+    opens, closes = course.enrollment_opens_at, course.enrollment_closes_at
+    if opens and closes and closes <= opens:
+        raise ValidationError({"enrollment_closes_at": ["Must be later than enrollment_opens_at."]})
+
+
+@transaction.atomic
+def course_create(*, actor: User, slug: str, title: str, summary: str, **fields) -> Course:
+    """Create an unpublished course; the creator becomes one of its instructors."""
+    from accounts.selectors import user_is_instructor
+    from config.errors import Forbidden
+
+    if not user_is_instructor(actor):
+        raise Forbidden("Only instructors and admins may create courses.")
+    course = Course(slug=slug, title=title, summary=summary, **{k: v for k, v in fields.items() if k in COURSE_FIELDS})
+    _check_course_fields(course)
+    try:
+        with transaction.atomic():
+            course.save()
+    except IntegrityError:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"slug": ["A course with this slug already exists."]})
+    course.instructors.add(actor)
+    return course
+
+
+@transaction.atomic
+def course_update(*, course: Course, **fields) -> Course:
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    changed = [name for name, value in fields.items() if name in COURSE_FIELDS and getattr(course, name) != value]
+    for name in changed:
+        setattr(course, name, fields[name])
+    if changed:
+        _check_course_fields(course)
+        course.save(update_fields=[*changed, "updated_at"])
+    return course
+
+
+@transaction.atomic
+def course_publish(*, course: Course) -> Course:
+    from lessons.models import Lesson
+
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if not Lesson.objects.filter(course=course).exists():
+        raise ApplicationError("A course needs at least one lesson before it can be published.", code="no_lessons")
+    if not course.is_published:
+        course.is_published = True
+        course.published_at = course.published_at or timezone.now()
+        course.save(update_fields=["is_published", "published_at", "updated_at"])
+    return course
+
+
+@transaction.atomic
+def course_unpublish(*, course: Course) -> Course:
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if course.is_published:
+        course.is_published = False
+        course.save(update_fields=["is_published", "updated_at"])
+    return course
+
+
+def course_touch(*, course_id: int) -> None:
+    """Call after text of a course's content changes (titles, bodies): invalidates cached outlines
+    without marking learners' progress stale."""
+    Course.objects.filter(pk=course_id).update(updated_at=timezone.now())

@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from courseware import views
+
+router = SimpleRouter(trailing_slash=True)
+router.register("courses", views.CourseViewSet, basename="course")
+router.register("enrollments", views.EnrollmentViewSet, basename="enrollment")
+router.register("certificates", views.CertificateViewSet, basename="certificate")
+
+urlpatterns = router.urls

@@ -62,3 +62,96 @@ def answers_revealed(*, quiz: Quiz, attempts: list[QuizAttempt]) -> bool:
         return False
     submitted = [a for a in attempts if a.status == QuizAttempt.Status.SUBMITTED]
     return any(a.passed for a in submitted) or len(submitted) >= quiz.max_attempts
+
+
+def attempt_seed(*, quiz_id: int, learner_id: int, number: int) -> int:
+    """The shuffle seed of one attempt: stable, and not guessable from ids alone."""
+    import hashlib
+
+    from django.conf import settings
+
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{quiz_id}:{learner_id}:{number}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def questions_for_learner(*, quiz: Quiz, questions: list[Question], seed: int | None) -> list[dict]:
+    """Questions and choices as a learner sees them: no ``is_correct``, no explanations."""
+    ordered = (
+        shuffled(questions, seed)
+        if (quiz.shuffle and seed is not None)
+        else [(q, list(q.choices.all())) for q in questions]
+    )
+    return [
+        {
+            "id": q.pk,
+            "text": q.text,
+            "kind": q.kind,
+            "position": q.position,
+            "choices": [{"id": c.pk, "text": c.text} for c in choices],
+        }
+        for q, choices in ordered
+    ]
+
+
+def questions_for_staff(*, questions: list[Question]) -> list[dict]:
+    return [
+        {
+            "id": q.pk,
+            "text": q.text,
+            "kind": q.kind,
+            "position": q.position,
+            "choices": [
+                {"id": c.pk, "text": c.text, "is_correct": c.is_correct, "explanation": c.explanation}
+                for c in q.choices.all()
+            ],
+        }
+        for q in questions
+    ]
+
+
+def attempt_feedback(*, attempt: QuizAttempt, questions: list[Question], revealed: bool) -> list[dict] | None:
+    """Per-question feedback for a submitted attempt. Before answers are revealed a learner sees
+    whether each answer was right and the explanations of the choices they picked, never which
+    choices are right."""
+    if attempt.status != QuizAttempt.Status.SUBMITTED:
+        return None
+    picked = {a["question"]: set(a["choices"]) for a in attempt.answers}
+    feedback = []
+    for q in questions:
+        chosen = picked.get(q.pk, set())
+        correct_ids = {c.pk for c in q.choices.all() if c.is_correct}
+        feedback.append(
+            {
+                "question": q.pk,
+                "text": q.text,
+                "correct": chosen == correct_ids,
+                "selected": sorted(chosen),
+                "choices": [
+                    {
+                        "id": c.pk,
+                        "text": c.text,
+                        "selected": c.pk in chosen,
+                        "explanation": c.explanation if (revealed or c.pk in chosen) else None,
+                        "is_correct": c.is_correct if revealed else None,
+                    }
+                    for c in q.choices.all()
+                ],
+            }
+        )
+    return feedback
+
+
+def attempt_data(*, attempt: QuizAttempt, questions: list[Question], revealed: bool) -> dict:
+    return {
+        "id": attempt.pk,
+        "quiz": attempt.quiz_id,
+        "number": attempt.number,
+        "status": attempt.status,
+        "started_at": attempt.started_at,
+        "deadline": attempt.deadline,
+        "submitted_at": attempt.submitted_at,
+        "score": float(attempt.score) if attempt.score is not None else None,
+        "passed": attempt.passed,
+        "answers_revealed": revealed,
+        "feedback": attempt_feedback(attempt=attempt, questions=questions, revealed=revealed),
+    }

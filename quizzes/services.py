@@ -1,6 +1,5 @@
 """Writes for quizzes: starting and submitting attempts."""
 
-import secrets
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -13,7 +12,7 @@ from courseware.models import Enrollment
 from courseware.services import touch_activity
 from quizzes.grading import AnswerError, grade, validate_answers
 from quizzes.models import AttemptAnswer, Quiz, QuizAttempt
-from quizzes.selectors import quiz_answer_key, quiz_questions
+from quizzes.selectors import attempt_seed, quiz_answer_key, quiz_questions
 
 
 def _lock_enrollment(enrollment: Enrollment) -> Enrollment:
@@ -52,7 +51,7 @@ def quiz_attempt_start(*, quiz: Quiz, learner: User, enrollment: Enrollment) -> 
                 number=number,
                 status=QuizAttempt.Status.IN_PROGRESS,
                 deadline=deadline,
-                seed=secrets.randbelow(2**31),
+                seed=attempt_seed(quiz_id=quiz.pk, learner_id=learner.pk, number=number),
             )
     except IntegrityError:
         raise Conflict("Another attempt was started at the same time; try again.", code="attempt_conflict")
@@ -87,7 +86,13 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
     attempt = QuizAttempt.objects.filter(quiz=quiz, learner=learner, status=QuizAttempt.Status.IN_PROGRESS).first()
     if attempt is None:
         number = _next_number(quiz=quiz, learner=learner)
-        attempt = QuizAttempt(quiz=quiz, learner=learner, course_id=quiz.course_id, number=number, seed=0)
+        attempt = QuizAttempt(
+            quiz=quiz,
+            learner=learner,
+            course_id=quiz.course_id,
+            number=number,
+            seed=attempt_seed(quiz_id=quiz.pk, learner_id=learner.pk, number=number),
+        )
     late = attempt.deadline is not None and now > attempt.deadline
     result = grade(key, selected, scoring=quiz.scoring, pass_percent=quiz.pass_percent)
     attempt.status = QuizAttempt.Status.SUBMITTED

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from quizzes import views
+
+urlpatterns = [
+    path("quizzes/<int:quiz_id>/", views.QuizDetailView.as_view(), name="quiz-detail"),
+    path("quizzes/<int:quiz_id>/attempts/", views.QuizAttemptsView.as_view(), name="quiz-attempts"),
+    path("quizzes/<int:quiz_id>/attempts/start/", views.QuizAttemptStartView.as_view(), name="quiz-attempt-start"),
+]

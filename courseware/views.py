@@ -1,0 +1,216 @@
+"""Course catalog, enrollment, progress and certificate endpoints. Thin: validate input, call a
+service or selector, shape the output."""
+
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+
+from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404
+from courseware import selectors, services
+from courseware import serializers as s
+from courseware.filters import CourseFilter, EnrollmentFilter
+from courseware.models import Certificate, Course, Enrollment
+from courseware.permissions import CanWriteCourse, IsInstructor
+from lessons.models import Lesson
+from quizzes.models import Quiz
+
+
+def _count_of(model) -> Coalesce:
+    rows = model.objects.filter(course=OuterRef("pk")).order_by().values("course").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def _with_counts(qs):
+    from courseware.models import Module
+
+    return qs.annotate(
+        module_count=_count_of(Module), lesson_count=_count_of(Lesson), quiz_count=_count_of(Quiz)
+    ).prefetch_related("instructors")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Catalog: published courses (plus the caller's own, for instructors)."),
+)
+class CourseViewSet(viewsets.GenericViewSet):
+    lookup_field = "slug"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    filterset_class = CourseFilter
+    search_fields = ["title", "summary"]
+    ordering_fields = ["title", "published_at", "created_at", "estimated_hours"]
+    ordering = ["title"]
+    serializer_class = s.CourseListOutputSerializer
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [AllowAny()]
+        if self.action == "create":
+            return [IsAuthenticated(), IsInstructor()]
+        return [IsAuthenticated(), CanWriteCourse()]
+
+    def get_queryset(self):
+        return selectors.course_list(user=self.request.user)
+
+    def get_course(self) -> Course:
+        course = selectors.course_get(user=self.request.user, slug=self.kwargs["slug"])
+        if course is None:
+            raise NotFound("No course with this slug.")
+        self.check_object_permissions(self.request, course)
+        return course
+
+    def list(self, request):
+        qs = self.filter_queryset(_with_counts(self.get_queryset()))
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(s.CourseListOutputSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: s.CourseDetailOutputSerializer, **ERRORS_404})
+    def retrieve(self, request, slug=None):
+        course = self.get_course()
+        course = _with_counts(Course.objects.filter(pk=course.pk)).get()
+        outline = selectors.course_outline(course=course)
+        enrollment = selectors.enrollment_get_active(user=request.user, course_id=course.pk)
+        snapshot = None
+        if enrollment is not None:
+            snapshot = selectors.progress_snapshot(learner_id=request.user.pk, course_id=course.pk)
+        data = s.CourseListOutputSerializer(course).data
+        data["description"] = course.description
+        data["modules"] = selectors.outline_with_learner_state(course=course, outline=outline, snapshot=snapshot)
+        data["enrollment"] = s.EnrollmentOutputSerializer(enrollment).data if enrollment else None
+        return Response(data)
+
+    @extend_schema(
+        request=s.CourseCreateInputSerializer,
+        responses={201: s.CourseListOutputSerializer, **ERRORS_400, **ERRORS_401, **ERRORS_403},
+    )
+    def create(self, request):
+        data = s.CourseCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        course = services.course_create(actor=request.user, **data.validated_data)
+        course = _with_counts(Course.objects.filter(pk=course.pk)).get()
+        return Response(s.CourseListOutputSerializer(course).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.CourseUpdateInputSerializer,
+        responses={200: s.CourseListOutputSerializer, **ERRORS_400, **ERRORS_401, **ERRORS_403, **ERRORS_404},
+    )
+    def partial_update(self, request, slug=None):
+        course = self.get_course()
+        data = s.CourseUpdateInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        course = services.course_update(course=course, **data.validated_data)
+        course = _with_counts(Course.objects.filter(pk=course.pk)).get()
+        return Response(s.CourseListOutputSerializer(course).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.CourseListOutputSerializer, **ERRORS_400, **ERRORS_401, **ERRORS_403, **ERRORS_404},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request, slug=None):
+        course = services.course_publish(course=self.get_course())
+        return Response(s.CourseListOutputSerializer(_with_counts(Course.objects.filter(pk=course.pk)).get()).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.CourseListOutputSerializer, **ERRORS_401, **ERRORS_403, **ERRORS_404},
+    )
+    @action(detail=True, methods=["post"])
+    def unpublish(self, request, slug=None):
+        course = services.course_unpublish(course=self.get_course())
+        return Response(s.CourseListOutputSerializer(_with_counts(Course.objects.filter(pk=course.pk)).get()).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: OpenApiResponse(s.EnrollmentOutputSerializer, description="Enrolled (or re-enrolled)."),
+            200: OpenApiResponse(s.EnrollmentOutputSerializer, description="Already enrolled: the same enrollment."),
+            **ERRORS_400,
+            **ERRORS_401,
+            **ERRORS_404,
+        },
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def enroll(self, request, slug=None):
+        """Enroll the caller (idempotent). Closed, not yet open or full → 400 saying why."""
+        course = selectors.course_list(user=request.user).filter(slug=slug, is_published=True).first()
+        if course is None:
+            raise NotFound("No published course with this slug.")
+        enrollment, changed = services.enrollment_create(learner=request.user, course=course)
+        code = status.HTTP_201_CREATED if changed else status.HTTP_200_OK
+        return Response(s.EnrollmentOutputSerializer(enrollment).data, status=code)
+
+    @extend_schema(responses={200: s.ProgressOutputSerializer, **ERRORS_401, **ERRORS_403, **ERRORS_404})
+    @action(detail=True, methods=["get"], permission_classes=[IsAuthenticated])
+    def progress(self, request, slug=None):
+        """The caller's progress in the course, computed from their completions and attempts."""
+        course = selectors.course_get(user=request.user, slug=slug)
+        if course is None:
+            raise NotFound("No course with this slug.")
+        enrollment = Enrollment.objects.filter(learner=request.user, course=course).first()
+        if enrollment is None:
+            raise PermissionDenied("You are not enrolled in this course.")
+        return Response(selectors.progress_report(enrollment=enrollment, course=course))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The caller's enrollments."),
+    retrieve=extend_schema(responses={200: s.EnrollmentOutputSerializer, **ERRORS_401, **ERRORS_404}),
+    destroy=extend_schema(
+        summary="Drop the caller's enrollment (progress is kept; enrolling again restores it).",
+        responses={204: None, **ERRORS_401, **ERRORS_404},
+    ),
+)
+class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.EnrollmentOutputSerializer
+    filterset_class = EnrollmentFilter
+    ordering_fields = ["enrolled_at", "last_activity_at", "progress"]
+    search_fields: list[str] = []
+
+    queryset = Enrollment.objects.none()  # for the schema; requests use get_queryset
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Enrollment.objects.none()
+        return selectors.enrollment_list(user=self.request.user)
+
+    def destroy(self, request, pk=None):
+        enrollment = get_object_or_404(self.get_queryset(), pk=pk)
+        services.enrollment_drop(enrollment=enrollment, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CertificateViewSet(viewsets.GenericViewSet):
+    lookup_field = "code"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    serializer_class = s.CertificateOutputSerializer
+    filter_backends: list = []
+
+    def get_permissions(self):
+        return [AllowAny()] if self.action == "retrieve" else [IsAuthenticated()]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Certificate.objects.none()
+        return selectors.certificate_list(user=self.request.user)
+
+    @extend_schema(summary="The caller's certificates.")
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.CertificateOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Verify a certificate by its code (public, no auth).",
+        responses={200: s.CertificateVerifySerializer, **ERRORS_404},
+        auth=[],
+    )
+    def retrieve(self, request, code=None):
+        certificate = selectors.certificate_get_public(code=code)
+        if certificate is None:
+            raise NotFound("No certificate with this code.")
+        return Response(s.CertificateVerifySerializer(certificate).data)
