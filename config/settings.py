@@ -260,10 +260,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 REMINDER_INACTIVE_DAYS = env_int("REMINDER_INACTIVE_DAYS", 7)
+RECONCILE_BATCH_SIZE = env_int("RECONCILE_BATCH_SIZE", 500)
 
 # --- Email ---------------------------------------------------------------------------------
 # Django 6.1 mailers, built from the environment. Default: one file per message under var/mail/.
-EMAIL_BACKEND_PATH = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+# Production (DATABASE_URL set): SMTP unless EMAIL_BACKEND says otherwise.
+EMAIL_BACKEND_PATH = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.filebased.EmailBackend" if EMBEDDED else "django.core.mail.backends.smtp.EmailBackend",
+)
 _mail_options: dict = {}
 if EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
     _mail_options = {"file_path": env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))}
@@ -280,6 +285,8 @@ elif EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Courses <no-reply@courses.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_RETRY_BACKOFF_SECONDS = env_int("EMAIL_RETRY_BACKOFF_SECONDS", 30)
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 5)
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and not EMBEDDED)
@@ -290,7 +297,7 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG and not EMBEDDED)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG or EMBEDDED else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG and not EMBEDDED)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
