@@ -16,3 +16,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 if REDIS_URL:
     # Keys of one test run never meet another's or the production keys on a shared Redis.
     CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"
+# Tests never run collectstatic: serve static files without the hashed manifest.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
