@@ -18,7 +18,7 @@ from config.errors import Conflict
 from courseware.coursecode.load import COURSE_FILE, POSITION_MAX
 from courseware.coursecode.spec import ContentError, CourseContentInvalid, CourseSpec, QuestionSpec
 from courseware.models import Course, Enrollment, Module
-from courseware.services import course_content_changed
+from courseware.services import course_content_changed, course_touch
 from lessons.markdown import estimate_minutes, render_markdown
 from lessons.models import Lesson, LessonCompletion
 from quizzes.models import Choice, Question, Quiz, QuizAttempt
@@ -200,8 +200,7 @@ class _Importer:
             course_content_changed(course_id=course.pk)
             self.report.content_version_bumped = True
         elif self.report.has_changes and not self.report.course_fields:
-            # Text-only changes: cached outlines key on updated_at, progress stays valid.
-            Course.objects.filter(pk=course.pk).update(updated_at=timezone.now())
+            course_touch(course_id=course.pk)  # text only: outlines refresh, progress stays valid
         return self.report
 
     # --- course ---
