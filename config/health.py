@@ -33,7 +33,7 @@ def _check_database() -> str:
 
 
 def _check_broker() -> str:
-    if not settings.CELERY_BROKER_URL:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         return "eager"
     try:
         import redis
