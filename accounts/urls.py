@@ -8,3 +8,6 @@ urlpatterns = [
     path("auth/session/", include("rest_framework.urls")),
     path("me/", views.MeView.as_view(), name="me"),
 ]
+urlpatterns += [
+    path("instructors/", views.InstructorGrantView.as_view(), name="instructor-grant"),
+]

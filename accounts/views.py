@@ -1,17 +1,18 @@
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import serializers as s
-from accounts.selectors import user_roles
-from accounts.services import user_register, user_update_profile
-from config.openapi import ERRORS_400, ERRORS_401
+from accounts.models import User
+from accounts.selectors import user_is_admin, user_roles
+from accounts.services import instructor_grant, user_register, user_update_profile
+from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403
 
 
 class RegisterView(APIView):
@@ -74,3 +75,43 @@ class MeView(APIView):
         data.is_valid(raise_exception=True)
         user = user_update_profile(user=request.user, **data.validated_data)
         return Response(self._out(user))
+
+
+_GRANT_OUTPUT = inline_serializer(
+    "InstructorGrantOutput",
+    fields={
+        "id": serializers.IntegerField(),
+        "username": serializers.CharField(),
+        "email": serializers.EmailField(),
+        "roles": serializers.ListField(child=serializers.CharField()),
+    },
+)
+
+
+class InstructorGrantView(APIView):
+    """Admins grant the instructor role: the user may then create courses (and be named co-instructor)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Grant the instructor role (admins).",
+        request=s.UsernameInputSerializer,
+        responses={
+            201: OpenApiResponse(_GRANT_OUTPUT, description="Granted."),
+            200: OpenApiResponse(_GRANT_OUTPUT, description="Already an instructor (nothing changed)."),
+            **ERRORS_400,
+            **ERRORS_401,
+            **ERRORS_403,
+        },
+    )
+    def post(self, request):
+        if not user_is_admin(request.user):
+            raise PermissionDenied("Only admins may grant the instructor role.")
+        data = s.UsernameInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = User.objects.filter(username__iexact=data.validated_data["username"].strip()).first()
+        if user is None:
+            raise ValidationError({"username": ["No user with this username."]})
+        granted = instructor_grant(user=user)
+        body = {"id": user.pk, "username": user.username, "email": user.email, "roles": user_roles(user)}
+        return Response(body, status=status.HTTP_201_CREATED if granted else status.HTTP_200_OK)

@@ -332,3 +332,33 @@ def progress_report(*, enrollment: Enrollment, course: Course) -> dict:
         if certificate
         else None,
     }
+
+
+# --- Authoring and enrollment management ------------------------------------------------------------
+def user_can_author(*, user: User) -> bool:
+    """Holds the instructor role, teaches some course, or is an admin: may call authoring endpoints
+    (each course still decides whether they may write to it)."""
+    from accounts.selectors import user_is_instructor
+
+    return user_is_instructor(user) or (user.is_authenticated and user.taught_courses.exists())
+
+
+def module_get(*, module_id: int):
+    from courseware.models import Module
+
+    return Module.objects.select_related("course").filter(pk=module_id).first()
+
+
+def course_instructors(*, course: Course) -> QuerySet[User]:
+    return course.instructors.order_by("username")
+
+
+def roster_enrollment_get(*, course: Course, enrollment_id: int) -> Enrollment | None:
+    return course_roster(course=course).filter(pk=enrollment_id).first()
+
+
+def enrollment_events(*, enrollment: Enrollment):
+    """An enrollment's audit trail, oldest first, with who acted."""
+    from courseware.models import EnrollmentEvent
+
+    return EnrollmentEvent.objects.filter(enrollment=enrollment).select_related("actor").order_by("at", "id")

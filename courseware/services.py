@@ -1,16 +1,22 @@
 """Writes for courses, modules, enrollments, progress and certificates."""
 
 import logging
+import re
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.models import User
 from config.errors import ApplicationError
 from config.tasks import enqueue_on_commit
-from courseware.models import Certificate, Course, Enrollment, EnrollmentEvent
+from courseware.models import Certificate, Course, Enrollment, EnrollmentEvent, Module
 from courseware.selectors import progress_snapshot
 
 logger = logging.getLogger(__name__)
@@ -344,3 +350,245 @@ def course_touch(*, course_id: int) -> None:
     """Call after text of a course's content changes (titles, bodies): invalidates cached outlines
     without marking learners' progress stale."""
     Course.objects.filter(pk=course_id).update(updated_at=timezone.now())
+
+
+# --- Authoring: positions and slugs of course content ---------------------------------------------
+# Modules (per course), lessons and quizzes (each per module) hold unique positions >= 1. A reorder
+# shifts the others in two phases: park the rows far above every real position, then land them on
+# their final ones, so the unique (parent, position) constraint never sees two rows on one position.
+POSITION_MAX = 999_999
+_PARKED = 1_000_000_000
+CONTENT_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+CONTENT_SLUG_MAX = 100
+
+
+def position_validate(*, position: int | None, field: str = "position") -> None:
+    if position is not None and not 1 <= position <= POSITION_MAX:
+        raise ValidationError({field: [f"Must be between 1 and {POSITION_MAX}."]})
+
+
+def _positions_shift(rows: QuerySet, delta: int) -> None:
+    pks = list(rows.values_list("pk", flat=True))
+    if not pks:
+        return
+    model = rows.model
+    model.objects.filter(pk__in=pks).update(position=F("position") + _PARKED)
+    model.objects.filter(pk__in=pks).update(position=F("position") - _PARKED + delta)
+
+
+def position_make_room(*, siblings: QuerySet, position: int | None) -> int:
+    """The position an item joining ``siblings`` takes: ``position`` (the siblings at or after it move
+    up one when it is taken), or after the last one when ``position`` is None."""
+    if position is None:
+        last = siblings.aggregate(last=Max("position"))["last"]
+        return (last or 0) + 1
+    if siblings.filter(position=position).exists():
+        _positions_shift(siblings.filter(position__gte=position), +1)
+    return position
+
+
+def position_close_gap(*, siblings: QuerySet, position: int) -> None:
+    """Close the gap an item leaving ``siblings`` at ``position`` leaves (those after it move down one)."""
+    _positions_shift(siblings.filter(position__gt=position), -1)
+
+
+def position_move(
+    *, item: models.Model, old_siblings: QuerySet, new_siblings: QuerySet, position: int, **changes
+) -> None:
+    """Move ``item`` to ``position`` among ``new_siblings`` (both sibling sets exclude the item; they
+    are the same set for a move within one parent). ``changes`` (e.g. ``module_id``) are saved with it."""
+    type(item).objects.filter(pk=item.pk).update(position=2 * _PARKED)
+    position_close_gap(siblings=old_siblings, position=item.position)
+    item.position = position_make_room(siblings=new_siblings, position=position)
+    for name, value in changes.items():
+        setattr(item, name, value)
+    item.save(update_fields=["position", *changes, "updated_at"])
+
+
+def content_slug_validate(*, slug: str, field: str = "slug") -> None:
+    """Slugs of modules, lessons and quizzes: what the course-as-code format accepts."""
+    if not isinstance(slug, str) or not CONTENT_SLUG_RE.match(slug):
+        raise ValidationError({field: ["Use lowercase letters, digits and hyphens, starting with a letter or digit."]})
+    if len(slug) > CONTENT_SLUG_MAX:
+        raise ValidationError({field: [f"At most {CONTENT_SLUG_MAX} characters."]})
+
+
+def content_slug_from_title(*, title: str, existing: QuerySet, fallback: str) -> str:
+    """A slug for ``title`` not yet used in ``existing`` (a queryset of the same kind in the course)."""
+    base = slugify(title).replace("_", "-").strip("-")[: CONTENT_SLUG_MAX - 8].strip("-") or fallback
+    used = set(existing.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, n = base, 2
+    while slug in used:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _text_required(value: str, *, field: str, max_length: int | None = None) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: ["This field may not be blank."]})
+    if max_length is not None and len(value) > max_length:
+        raise ValidationError({field: [f"At most {max_length} characters."]})
+    return value
+
+
+# --- Authoring: modules -----------------------------------------------------------------------------
+MODULE_FIELDS = ("slug", "title", "summary")
+
+
+def _module_check(module: Module) -> None:
+    module.title = _text_required(module.title, field="title", max_length=200)
+    content_slug_validate(slug=module.slug)
+    if Module.objects.filter(course_id=module.course_id, slug=module.slug).exclude(pk=module.pk).exists():
+        raise ValidationError({"slug": ["A module with this slug already exists in this course."]})
+
+
+@transaction.atomic
+def module_create(
+    *, course: Course, title: str, position: int | None = None, slug: str | None = None, summary: str = ""
+) -> Module:
+    """Add a module to ``course`` at ``position`` (default: after the last); a slug is made from the title
+    when none is given."""
+    course = Course.objects.select_for_update().get(pk=course.pk)  # serialises reorders of the course
+    position_validate(position=position)
+    siblings = Module.objects.filter(course=course)
+    if slug is None:
+        slug = content_slug_from_title(title=title or "", existing=siblings, fallback="module")
+    module = Module(course=course, title=title, slug=slug, summary=summary or "", position=1)
+    _module_check(module)
+    module.position = position_make_room(siblings=siblings, position=position)
+    module.save()
+    course_content_changed(course_id=course.pk)
+    return module
+
+
+@transaction.atomic
+def module_update(*, module: Module, **fields) -> Module:
+    """Change a module's ``slug``, ``title`` or ``summary`` (text only: cached outlines are invalidated,
+    progress stays valid). Positions change through ``module_move``."""
+    if unknown := set(fields) - set(MODULE_FIELDS):
+        raise TypeError(f"module_update() got unexpected fields: {', '.join(sorted(unknown))}")
+    module = Module.objects.select_for_update().get(pk=module.pk)
+    changed = [name for name, value in fields.items() if getattr(module, name) != value]
+    for name in changed:
+        setattr(module, name, fields[name] if fields[name] is not None else "")
+    if changed:
+        _module_check(module)
+        module.save(update_fields=[*changed, "updated_at"])
+        course_touch(course_id=module.course_id)
+    return module
+
+
+@transaction.atomic
+def module_delete(*, module: Module) -> None:
+    """Delete a module with its lessons and quizzes (and their completions and attempts); the modules
+    after it move up one. Certificates already issued stay valid."""
+    course = Course.objects.select_for_update().get(pk=module.course_id)
+    module = Module.objects.get(pk=module.pk)
+    module.delete()
+    position_close_gap(siblings=Module.objects.filter(course=course), position=module.position)
+    course_content_changed(course_id=course.pk)
+
+
+@transaction.atomic
+def module_move(*, module: Module, position: int) -> Module:
+    """Move a module to ``position`` in its course; the others shift to make room."""
+    Course.objects.select_for_update().filter(pk=module.course_id).first()
+    position_validate(position=position)
+    module = Module.objects.get(pk=module.pk)
+    if module.position != position:
+        siblings = Module.objects.filter(course_id=module.course_id).exclude(pk=module.pk)
+        position_move(item=module, old_siblings=siblings, new_siblings=siblings, position=position)
+        course_content_changed(course_id=module.course_id)
+    return module
+
+
+# --- Authoring: a course's instructors ----------------------------------------------------------------
+@transaction.atomic
+def course_instructor_add(*, course: Course, username: str) -> tuple[User, bool]:
+    """Name a co-instructor of ``course``, who must hold the instructor role. Idempotent: returns
+    ``(user, added)`` with ``added`` False when they already teach it."""
+    from accounts.selectors import user_is_instructor
+
+    user = User.objects.filter(username__iexact=(username or "").strip(), is_active=True).first()
+    if user is None:
+        raise ApplicationError("No active user with this username.", field="username", code="unknown_user")
+    if course.instructors.filter(pk=user.pk).exists():
+        return user, False
+    if not user_is_instructor(user):
+        raise ApplicationError(
+            f"{user.username} does not hold the instructor role; an admin must grant it (POST /api/instructors/).",
+            field="username",
+            code="not_an_instructor",
+        )
+    course.instructors.add(user)
+    return user, True
+
+
+@transaction.atomic
+def course_instructor_remove(*, course: Course, username: str) -> None:
+    """Stop ``username`` teaching ``course``. A course always keeps at least one instructor."""
+    from config.errors import NotFound
+
+    course = Course.objects.select_for_update().get(pk=course.pk)  # two removals cannot leave none
+    user = course.instructors.filter(username__iexact=username).first()
+    if user is None:
+        raise NotFound(f"{username} is not an instructor of this course.")
+    if course.instructors.count() <= 1:
+        raise ApplicationError(
+            "A course keeps at least one instructor: add another before removing this one.", code="last_instructor"
+        )
+    course.instructors.remove(user)
+
+
+# --- Authoring: courses as code over the API ------------------------------------------------------------
+COURSE_ARCHIVE_MAX_UPLOAD = 10 * 1024 * 1024
+
+
+class UploadTooLarge(ApplicationError):
+    status_code = 413
+    code = "too_large"
+
+
+def course_archive_import(*, actor: User, fileobj: BinaryIO, size: int, dry_run: bool = False):
+    """Create or update a course from an uploaded zip of a course folder (docs/content-format.md) and
+    return the ``ImportReport``. Instructors only; the course's slug must be new or one ``actor``
+    teaches (admins: any). A new course names ``actor`` among its instructors; instructors named in
+    ``course.yaml`` who do not teach it yet must hold the instructor role. Nothing is written when the
+    archive or its content is invalid, and a dry run writes nothing at all."""
+    from accounts.selectors import user_is_instructor
+    from config.errors import Forbidden
+    from courseware.coursecode import (
+        ContentError,
+        CourseContentInvalid,
+        course_folder_load,
+        course_import,
+        course_zip_extract,
+    )
+    from courseware.selectors import course_can_write
+
+    if not user_is_instructor(actor):
+        raise Forbidden("Only instructors and admins may import courses.")
+    if size > COURSE_ARCHIVE_MAX_UPLOAD:
+        raise UploadTooLarge(f"The upload is larger than {COURSE_ARCHIVE_MAX_UPLOAD} bytes.")
+    with tempfile.TemporaryDirectory(prefix="course-upload-") as tmp:
+        folder = course_zip_extract(fileobj=fileobj, dest=Path(tmp) / "upload")
+        spec = course_folder_load(path=folder)
+        with transaction.atomic():
+            course = Course.objects.select_for_update().filter(slug=spec.slug).first()
+            if course is not None and not course_can_write(course=course, user=actor):
+                raise Forbidden(f"A course with the slug {spec.slug!r} exists and you do not teach it.")
+            errors = []
+            for name in spec.instructors:
+                user = User.objects.filter(username__iexact=name).first()
+                teaches = course is not None and user is not None and course.instructors.filter(pk=user.pk).exists()
+                if user is not None and not teaches and not user_is_instructor(user):
+                    errors.append(
+                        ContentError("course.yaml", "instructors", f"{name!r} does not hold the instructor role")
+                    )
+            if errors:
+                raise CourseContentInvalid(errors)
+            report = course_import(spec=spec, dry_run=dry_run)
+            if report.created and not dry_run:
+                Course.objects.get(pk=report.course_id).instructors.add(actor)
+    return report

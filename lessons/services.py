@@ -1,11 +1,22 @@
-"""Writes for lessons: recording a learner's completion."""
+"""Writes for lessons: recording a learner's completion; authoring lessons."""
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from config.tasks import enqueue_on_commit
-from courseware.models import Enrollment
-from courseware.services import touch_activity
+from courseware.models import Enrollment, Module
+from courseware.services import (
+    content_slug_validate,
+    course_content_changed,
+    course_touch,
+    position_close_gap,
+    position_make_room,
+    position_move,
+    position_validate,
+    touch_activity,
+)
+from lessons.markdown import estimate_minutes, render_markdown
 from lessons.models import Lesson, LessonCompletion
 
 
@@ -28,3 +39,119 @@ def lesson_completion_record(*, learner: User, lesson: Lesson, enrollment: Enrol
     touch_activity(learner_id=learner.pk, course_id=lesson.course_id)
     enqueue_on_commit(tasks.recompute_enrollment_progress, enrollment.pk)
     return completion, True
+
+
+# --- Authoring --------------------------------------------------------------------------------------
+LESSON_FIELDS = ("slug", "title", "body_markdown", "estimated_minutes")
+MINUTES_MAX = 600
+
+
+def _lesson_check(lesson: Lesson) -> None:
+    errors: dict[str, list[str]] = {}
+    lesson.title = (lesson.title or "").strip()
+    if not lesson.title:
+        errors["title"] = ["This field may not be blank."]
+    elif len(lesson.title) > 200:
+        errors["title"] = ["At most 200 characters."]
+    if not 1 <= lesson.estimated_minutes <= MINUTES_MAX:
+        errors["estimated_minutes"] = [f"Must be between 1 and {MINUTES_MAX}."]
+    if errors:
+        raise ValidationError(errors)
+    content_slug_validate(slug=lesson.slug)
+    if Lesson.objects.filter(course_id=lesson.course_id, slug=lesson.slug).exclude(pk=lesson.pk).exists():
+        raise ValidationError({"slug": ["A lesson with this slug already exists in this course."]})
+
+
+@transaction.atomic
+def lesson_create(
+    *,
+    module: Module,
+    slug: str,
+    title: str,
+    body_markdown: str,
+    position: int | None = None,
+    estimated_minutes: int | None = None,
+) -> Lesson:
+    """Add a lesson to ``module`` at ``position`` (default: after the last lesson; the lessons at or
+    after a taken position move down one). The body is rendered to sanitized HTML now; the estimate
+    defaults to the body's reading time. Learners' progress is recomputed after commit."""
+    module = Module.objects.select_for_update().get(pk=module.pk)  # serialises reorders in the module
+    position_validate(position=position)
+    body_markdown = body_markdown or ""
+    lesson = Lesson(
+        module=module,
+        course_id=module.course_id,
+        slug=slug,
+        title=title,
+        body_markdown=body_markdown,
+        body_html=render_markdown(body_markdown),
+        estimated_minutes=estimated_minutes if estimated_minutes is not None else estimate_minutes(body_markdown),
+        position=1,
+    )
+    _lesson_check(lesson)
+    lesson.position = position_make_room(siblings=Lesson.objects.filter(module=module), position=position)
+    lesson.save()
+    course_content_changed(course_id=module.course_id)
+    return lesson
+
+
+@transaction.atomic
+def lesson_update(*, lesson: Lesson, **fields) -> Lesson:
+    """Change a lesson's ``slug``, ``title``, ``body_markdown`` or ``estimated_minutes`` (None: estimate
+    from the body). A new body is rendered at once. Text only: outlines are invalidated, progress
+    stays valid. Positions and modules change through ``lesson_move``."""
+    if unknown := set(fields) - set(LESSON_FIELDS):
+        raise TypeError(f"lesson_update() got unexpected fields: {', '.join(sorted(unknown))}")
+    lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
+    if "body_markdown" in fields:
+        fields["body_markdown"] = fields["body_markdown"] or ""
+    if "estimated_minutes" in fields and fields["estimated_minutes"] is None:
+        fields["estimated_minutes"] = estimate_minutes(fields.get("body_markdown", lesson.body_markdown))
+    changed = [name for name, value in fields.items() if getattr(lesson, name) != value]
+    if not changed:
+        return lesson
+    for name in changed:
+        setattr(lesson, name, fields[name])
+    if "body_markdown" in changed:
+        lesson.body_html = render_markdown(lesson.body_markdown)
+        changed.append("body_html")
+    _lesson_check(lesson)
+    lesson.save(update_fields=[*changed, "updated_at"])
+    course_touch(course_id=lesson.course_id)
+    return lesson
+
+
+@transaction.atomic
+def lesson_delete(*, lesson: Lesson) -> None:
+    """Delete a lesson (with its completions); the lessons after it move up one. Learners' progress is
+    recomputed after commit; certificates already issued stay valid."""
+    Module.objects.select_for_update().filter(pk=lesson.module_id).first()
+    lesson = Lesson.objects.get(pk=lesson.pk)
+    lesson.delete()
+    position_close_gap(siblings=Lesson.objects.filter(module_id=lesson.module_id), position=lesson.position)
+    course_content_changed(course_id=lesson.course_id)
+
+
+@transaction.atomic
+def lesson_move(*, lesson: Lesson, position: int, module: Module | None = None) -> Lesson:
+    """Move a lesson to ``position`` in ``module`` (default: its own module), which must belong to the
+    same course. The lessons around it shift so positions stay unique and gapless where they were."""
+    target_id = module.pk if module is not None else lesson.module_id
+    if module is not None and module.course_id != lesson.course_id:
+        raise ValidationError({"module": ["Must be a module of the lesson's course."]})
+    position_validate(position=position)
+    for module_id in sorted({lesson.module_id, target_id}):  # lock both modules, in a fixed order
+        Module.objects.select_for_update().filter(pk=module_id).first()
+    lesson = Lesson.objects.get(pk=lesson.pk)
+    if (lesson.module_id, lesson.position) == (target_id, position):
+        return lesson
+    others = Lesson.objects.exclude(pk=lesson.pk)
+    position_move(
+        item=lesson,
+        old_siblings=others.filter(module_id=lesson.module_id),
+        new_siblings=others.filter(module_id=target_id),
+        position=position,
+        module_id=target_id,
+    )
+    course_content_changed(course_id=lesson.course_id)
+    return lesson

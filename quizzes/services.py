@@ -1,17 +1,29 @@
-"""Writes for quizzes: starting and submitting attempts."""
+"""Writes for quizzes: starting and submitting attempts; authoring quizzes."""
 
 from datetime import timedelta
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from config.errors import ApplicationError, Conflict
 from config.tasks import enqueue_on_commit
-from courseware.models import Enrollment
-from courseware.services import touch_activity
+from courseware.models import Enrollment, Module
+from courseware.services import (
+    content_slug_from_title,
+    content_slug_validate,
+    course_content_changed,
+    course_touch,
+    position_close_gap,
+    position_make_room,
+    position_move,
+    position_validate,
+    touch_activity,
+)
 from quizzes.grading import AnswerError, grade, validate_answers
-from quizzes.models import AttemptAnswer, Quiz, QuizAttempt
+from quizzes.models import AttemptAnswer, Choice, Question, Quiz, QuizAttempt
 from quizzes.selectors import attempt_seed, quiz_answer_key, quiz_questions
 
 
@@ -60,8 +72,9 @@ def quiz_attempt_start(*, quiz: Quiz, learner: User, enrollment: Enrollment) -> 
 
 def quiz_attempt_submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[dict]) -> QuizAttempt:
     """Grade and store an attempt. Submits the open (started) attempt if there is one, else starts
-    and submits a new one. Refuses answers that do not fit the quiz (400), a submission past the
-    deadline (409, and the attempt is closed with score 0), and any attempt over ``max_attempts`` (409)."""
+    and submits a new one (a timed quiz must be started first: 409). Refuses answers that do not
+    fit the quiz (400), a submission past the deadline (409, and the attempt is closed with score
+    0), and any attempt over ``max_attempts`` (409)."""
     attempt, late = _submit(quiz=quiz, learner=learner, enrollment=enrollment, answers=answers)
     if late:
         raise Conflict(
@@ -84,6 +97,12 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
         raise ApplicationError(exc.message, field=exc.path, code="invalid_answer")
     now = timezone.now()
     attempt = QuizAttempt.objects.filter(quiz=quiz, learner=learner, status=QuizAttempt.Status.IN_PROGRESS).first()
+    if attempt is None and quiz.time_limit_minutes:
+        # The deadline is set when an attempt starts; an unstarted submission would have no time limit.
+        raise Conflict(
+            "This quiz is timed: start an attempt first (POST .../attempts/start/), then submit before its deadline.",
+            code="attempt_not_started",
+        )
     if attempt is None:
         number = _next_number(quiz=quiz, learner=learner)
         attempt = QuizAttempt(
@@ -119,3 +138,230 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
     touch_activity(learner_id=learner.pk, course_id=quiz.course_id)
     enqueue_on_commit(tasks.recompute_enrollment_progress, enrollment.pk)
     return attempt, late
+
+
+# --- Authoring --------------------------------------------------------------------------------------
+QUIZ_FIELDS = (
+    "slug", "title", "description", "pass_percent", "max_attempts", "scoring", "reveal_answers",
+    "time_limit_minutes", "shuffle",
+)  # fmt: skip
+SMALLINT_MAX = 32767
+CHOICE_TEXT_MAX = 500
+
+
+def _quiz_check(quiz: Quiz) -> None:
+    errors: dict[str, list[str]] = {}
+    quiz.title = (quiz.title or "").strip()
+    if not quiz.title:
+        errors["title"] = ["This field may not be blank."]
+    elif len(quiz.title) > 200:
+        errors["title"] = ["At most 200 characters."]
+    if not 0 <= quiz.pass_percent <= 100:
+        errors["pass_percent"] = ["Must be between 0 and 100."]
+    if not 1 <= quiz.max_attempts <= SMALLINT_MAX:
+        errors["max_attempts"] = [f"Must be between 1 and {SMALLINT_MAX}."]
+    if quiz.scoring not in Quiz.Scoring.values:
+        errors["scoring"] = [f"Must be one of {', '.join(Quiz.Scoring.values)}."]
+    if quiz.reveal_answers not in Quiz.Reveal.values:
+        errors["reveal_answers"] = [f"Must be one of {', '.join(Quiz.Reveal.values)}."]
+    if quiz.time_limit_minutes is not None and not 1 <= quiz.time_limit_minutes <= SMALLINT_MAX:
+        errors["time_limit_minutes"] = [f"Must be empty or between 1 and {SMALLINT_MAX}."]
+    if errors:
+        raise ValidationError(errors)
+    content_slug_validate(slug=quiz.slug)
+    if Quiz.objects.filter(course_id=quiz.course_id, slug=quiz.slug).exclude(pk=quiz.pk).exists():
+        raise ValidationError({"slug": ["A quiz with this slug already exists in this course."]})
+
+
+def quiz_questions_validate(*, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Check a quiz's questions (``{text, kind, choices: [{text, is_correct, explanation}]}``) and
+    return them normalised. Every problem is reported at once, keyed by its path
+    (``questions[2].choices``, ``questions[0].choices[1].text``; indexes from 0)."""
+    errors: dict[str, list[str]] = {}
+    if not questions:
+        raise ValidationError({"questions": ["A quiz needs at least one question."]})
+    result = []
+    for i, question in enumerate(questions):
+        path = f"questions[{i}]"
+        text = (question.get("text") or "").strip()
+        if not text:
+            errors[f"{path}.text"] = ["This field may not be blank."]
+        kind = question.get("kind") or Question.Kind.SINGLE
+        if kind not in Question.Kind.values:
+            errors[f"{path}.kind"] = [f"Must be one of {', '.join(Question.Kind.values)}."]
+        choices = []
+        for j, choice in enumerate(question.get("choices") or []):
+            choice_text = (choice.get("text") or "").strip()
+            if not choice_text:
+                errors[f"{path}.choices[{j}].text"] = ["This field may not be blank."]
+            elif len(choice_text) > CHOICE_TEXT_MAX:
+                errors[f"{path}.choices[{j}].text"] = [f"At most {CHOICE_TEXT_MAX} characters."]
+            choices.append(
+                {
+                    "text": choice_text,
+                    "is_correct": bool(choice.get("is_correct")),
+                    "explanation": (choice.get("explanation") or "").strip(),
+                }
+            )
+        correct = sum(c["is_correct"] for c in choices)
+        if len(choices) < 2:
+            errors[f"{path}.choices"] = [f"A question needs at least 2 choices (has {len(choices)})."]
+        elif kind == Question.Kind.SINGLE and correct != 1:
+            errors[f"{path}.choices"] = [f"A single-choice question needs exactly one correct choice (has {correct})."]
+        elif kind == Question.Kind.MULTIPLE and correct < 1:
+            errors[f"{path}.choices"] = ["A multiple-choice question needs at least one correct choice."]
+        result.append({"text": text, "kind": kind, "choices": choices})
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+def _questions_replace(*, quiz: Quiz, questions: list[dict[str, Any]]) -> bool:
+    """Write ``questions`` (validated) to ``quiz``, matched by position like the course importer:
+    update in place, create the new, delete the extra. Returns whether anything changed."""
+    existing = {q.position: q for q in Question.objects.filter(quiz=quiz).prefetch_related("choices")}
+    changed = False
+    for position, spec in enumerate(questions, start=1):
+        question = existing.pop(position, None)
+        if question is None:
+            question = Question.objects.create(quiz=quiz, text=spec["text"], kind=spec["kind"], position=position)
+            choices: dict[int, Choice] = {}
+            changed = True
+        else:
+            fields = [name for name in ("text", "kind") if getattr(question, name) != spec[name]]
+            if fields:
+                for name in fields:
+                    setattr(question, name, spec[name])
+                question.save(update_fields=fields)
+                changed = True
+            choices = {c.position: c for c in question.choices.all()}
+        for choice_position, values in enumerate(spec["choices"], start=1):
+            choice = choices.pop(choice_position, None)
+            if choice is None:
+                Choice.objects.create(question=question, position=choice_position, **values)
+                changed = True
+                continue
+            fields = [name for name, value in values.items() if getattr(choice, name) != value]
+            if fields:
+                for name in fields:
+                    setattr(choice, name, values[name])
+                choice.save(update_fields=fields)
+                changed = True
+        if choices:
+            Choice.objects.filter(pk__in=[c.pk for c in choices.values()]).delete()
+            changed = True
+    if existing:
+        Question.objects.filter(pk__in=[q.pk for q in existing.values()]).delete()
+        changed = True
+    return changed
+
+
+@transaction.atomic
+def quiz_create(
+    *,
+    module: Module,
+    title: str,
+    questions: list[dict[str, Any]],
+    pass_percent: int = 70,
+    max_attempts: int = 3,
+    position: int | None = None,
+    slug: str | None = None,
+    scoring: str = Quiz.Scoring.ALL_OR_NOTHING,
+    reveal_answers: str = Quiz.Reveal.AFTER_PASS_OR_LAST_ATTEMPT,
+    time_limit_minutes: int | None = None,
+    shuffle: bool = False,
+    description: str = "",
+) -> Quiz:
+    """Add a quiz with its questions and choices to ``module`` at ``position`` (default: after the last
+    quiz). A slug is made from the title when none is given. Learners' progress is recomputed after
+    commit (a new quiz must be passed to complete the course)."""
+    module = Module.objects.select_for_update().get(pk=module.pk)  # serialises reorders in the module
+    position_validate(position=position)
+    siblings = Quiz.objects.filter(module=module)
+    if slug is None:
+        slug = content_slug_from_title(
+            title=title or "", existing=Quiz.objects.filter(course_id=module.course_id), fallback="quiz"
+        )
+    quiz = Quiz(
+        module=module,
+        course_id=module.course_id,
+        slug=slug,
+        title=title,
+        description=description or "",
+        pass_percent=pass_percent,
+        max_attempts=max_attempts,
+        scoring=scoring,
+        reveal_answers=reveal_answers,
+        time_limit_minutes=time_limit_minutes,
+        shuffle=shuffle,
+        position=1,
+    )
+    _quiz_check(quiz)
+    questions = quiz_questions_validate(questions=questions)
+    quiz.position = position_make_room(siblings=siblings, position=position)
+    quiz.save()
+    _questions_replace(quiz=quiz, questions=questions)
+    course_content_changed(course_id=module.course_id)
+    return quiz
+
+
+@transaction.atomic
+def quiz_update(*, quiz: Quiz, questions: list[dict[str, Any]] | None = None, **fields) -> Quiz:
+    """Change a quiz's fields and, when ``questions`` is given, replace its questions (matched by
+    position: updated in place, created, extras deleted). Attempts already graded keep their scores.
+    Positions and modules change through ``quiz_move``."""
+    if unknown := set(fields) - set(QUIZ_FIELDS):
+        raise TypeError(f"quiz_update() got unexpected fields: {', '.join(sorted(unknown))}")
+    quiz = Quiz.objects.select_for_update().get(pk=quiz.pk)
+    if "description" in fields:
+        fields["description"] = fields["description"] or ""
+    changed = [name for name, value in fields.items() if getattr(quiz, name) != value]
+    for name in changed:
+        setattr(quiz, name, fields[name])
+    _quiz_check(quiz)
+    if questions is not None:
+        questions = quiz_questions_validate(questions=questions)
+    if changed:
+        quiz.save(update_fields=[*changed, "updated_at"])
+    if questions is not None and _questions_replace(quiz=quiz, questions=questions):
+        if not changed:
+            quiz.save(update_fields=["updated_at"])
+        changed.append("questions")
+    if changed:
+        course_touch(course_id=quiz.course_id)
+    return quiz
+
+
+@transaction.atomic
+def quiz_delete(*, quiz: Quiz) -> None:
+    """Delete a quiz (with its questions and attempts); the quizzes after it move up one. Learners'
+    progress is recomputed after commit; certificates already issued stay valid."""
+    Module.objects.select_for_update().filter(pk=quiz.module_id).first()
+    quiz = Quiz.objects.get(pk=quiz.pk)
+    quiz.delete()
+    position_close_gap(siblings=Quiz.objects.filter(module_id=quiz.module_id), position=quiz.position)
+    course_content_changed(course_id=quiz.course_id)
+
+
+@transaction.atomic
+def quiz_move(*, quiz: Quiz, position: int, module: Module | None = None) -> Quiz:
+    """Move a quiz to ``position`` in ``module`` (default: its own module) of the same course."""
+    target_id = module.pk if module is not None else quiz.module_id
+    if module is not None and module.course_id != quiz.course_id:
+        raise ValidationError({"module": ["Must be a module of the quiz's course."]})
+    position_validate(position=position)
+    for module_id in sorted({quiz.module_id, target_id}):
+        Module.objects.select_for_update().filter(pk=module_id).first()
+    quiz = Quiz.objects.get(pk=quiz.pk)
+    if (quiz.module_id, quiz.position) == (target_id, position):
+        return quiz
+    others = Quiz.objects.exclude(pk=quiz.pk)
+    position_move(
+        item=quiz,
+        old_siblings=others.filter(module_id=quiz.module_id),
+        new_siblings=others.filter(module_id=target_id),
+        position=position,
+        module_id=target_id,
+    )
+    course_content_changed(course_id=quiz.course_id)
+    return quiz

@@ -1,0 +1,132 @@
+"""Input and output shapes of the quiz authoring endpoints. A quiz is written with its questions and
+choices in one request; every error is keyed by the path of what is wrong (``questions[2].choices``,
+``questions[0].choices[1].text``; indexes from 0). Input serializers list the writable fields only:
+anything else in a body is ignored."""
+
+from rest_framework import serializers
+
+from courseware.services import POSITION_MAX
+from quizzes.models import Question, Quiz
+from quizzes.services import SMALLINT_MAX
+
+
+def _flatten(detail, path: str = "") -> dict[str, list]:
+    """DRF's nested error structure → ``{"questions[1].choices[0].text": [...]}``."""
+    out: dict[str, list] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if key == "non_field_errors" and path:
+                sub = path
+            elif isinstance(key, int):
+                sub = f"{path}[{key}]"
+            else:
+                sub = f"{path}.{key}" if path else str(key)
+            out.update(_flatten(value, sub))
+    elif isinstance(detail, list) and detail and all(isinstance(item, str) for item in detail):
+        out[path or "non_field_errors"] = list(detail)
+    elif isinstance(detail, list):
+        for index, item in enumerate(detail):
+            if item:
+                out.update(_flatten(item, f"{path}[{index}]"))
+    else:
+        out[path or "non_field_errors"] = [detail]
+    return out
+
+
+class PathErrorsMixin:
+    """Report nested errors flat, keyed by path, like the quiz services do."""
+
+    def is_valid(self, *, raise_exception: bool = False) -> bool:
+        valid = super().is_valid(raise_exception=False)
+        if not valid:
+            self._errors = _flatten(self._errors)
+            if raise_exception:
+                raise serializers.ValidationError(self._errors)
+        return valid
+
+
+class ChoiceInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=500)
+    is_correct = serializers.BooleanField(default=False)
+    explanation = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10_000, help_text="Feedback shown after submitting."
+    )
+
+
+class QuestionInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=10_000)
+    kind = serializers.ChoiceField(choices=Question.Kind.choices, default=Question.Kind.SINGLE)
+    choices = ChoiceInputSerializer(many=True, max_length=100)
+
+
+class _QuizOptionsSerializer(serializers.Serializer):
+    description = serializers.CharField(required=False, allow_blank=True, max_length=50_000)
+    scoring = serializers.ChoiceField(choices=Quiz.Scoring.choices, required=False)
+    reveal_answers = serializers.ChoiceField(choices=Quiz.Reveal.choices, required=False)
+    time_limit_minutes = serializers.IntegerField(min_value=1, max_value=SMALLINT_MAX, required=False, allow_null=True)
+    shuffle = serializers.BooleanField(required=False)
+
+
+class QuizCreateInputSerializer(PathErrorsMixin, _QuizOptionsSerializer):
+    title = serializers.CharField(max_length=200)
+    slug = serializers.CharField(max_length=100, required=False, help_text="Default: made from the title.")
+    position = serializers.IntegerField(
+        min_value=1, max_value=POSITION_MAX, required=False, allow_null=True, help_text="Default: after the last quiz."
+    )
+    pass_percent = serializers.IntegerField(min_value=0, max_value=100, default=70)
+    max_attempts = serializers.IntegerField(min_value=1, max_value=SMALLINT_MAX, default=3)
+    questions = QuestionInputSerializer(many=True, max_length=500, help_text="At least one.")
+
+
+class QuizUpdateInputSerializer(PathErrorsMixin, _QuizOptionsSerializer):
+    title = serializers.CharField(max_length=200, required=False)
+    slug = serializers.CharField(max_length=100, required=False)
+    pass_percent = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    max_attempts = serializers.IntegerField(min_value=1, max_value=SMALLINT_MAX, required=False)
+    questions = QuestionInputSerializer(
+        many=True,
+        max_length=500,
+        required=False,
+        help_text="Replaces the questions, matched by position: updated in place, created, extras deleted.",
+    )
+
+
+class QuizMoveInputSerializer(serializers.Serializer):
+    module = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, help_text="Id of a module of the same course; default: its own."
+    )
+    position = serializers.IntegerField(min_value=1, max_value=POSITION_MAX)
+
+
+class ChoiceAuthorOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    is_correct = serializers.BooleanField()
+    explanation = serializers.CharField(allow_blank=True)
+
+
+class QuestionAuthorOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Question.Kind.choices)
+    position = serializers.IntegerField()
+    choices = ChoiceAuthorOutputSerializer(many=True)
+
+
+class QuizAuthorOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    course = serializers.CharField(help_text="The course's slug.")
+    module = serializers.IntegerField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    position = serializers.IntegerField()
+    pass_percent = serializers.IntegerField()
+    max_attempts = serializers.IntegerField()
+    scoring = serializers.ChoiceField(choices=Quiz.Scoring.choices)
+    reveal_answers = serializers.ChoiceField(choices=Quiz.Reveal.choices)
+    time_limit_minutes = serializers.IntegerField(allow_null=True)
+    shuffle = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    questions = QuestionAuthorOutputSerializer(many=True, help_text="With the right answers: authors only.")
