@@ -23,8 +23,13 @@ INSTRUCTOR_PERMISSIONS = {
 @transaction.atomic
 def user_register(*, username: str, email: str, password: str) -> User:
     """Create a learner account. Username and email are unique case-insensitively."""
-    username, email = username.strip(), email.strip()
+    # NFKC-normalised as Django's own forms do, so "ＡＤＡ" is "ADA" and cannot pose as "ada".
+    username, email = User.normalize_username(username.strip()), email.strip()
     errors: dict[str, list[str]] = {}
+    try:  # normalising may lengthen a name or change its characters: check it again
+        User._meta.get_field("username").run_validators(username)
+    except ValidationError as exc:
+        errors["username"] = list(exc.messages)
     if User.objects.filter(username__iexact=username).exists():
         errors["username"] = ["A user with that username already exists."]
     if User.objects.filter(email__iexact=email).exists():

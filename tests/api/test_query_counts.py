@@ -1,0 +1,146 @@
+"""The learner API's hot paths issue a fixed number of queries, whatever the size of the course or
+of the caller's data. Each path is measured uncached (cache cleared first) and cached."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from courseware.models import Course
+from quizzes.models import Question, Quiz
+from tests.conftest import client_for
+from tests.factories import (
+    ChoiceFactory,
+    CourseFactory,
+    EnrollmentFactory,
+    InstructorFactory,
+    LessonCompletionFactory,
+    QuestionFactory,
+    QuizAttemptFactory,
+    UserFactory,
+    build_course,
+)
+
+pytestmark = pytest.mark.django_db
+
+SMALL = {"modules": 2, "lessons": 2, "questions": 2, "rows": 2}
+LARGE = {"modules": 6, "lessons": 5, "questions": 8, "rows": 30}
+
+
+def queries(client: APIClient, url: str, *, cached: bool = False) -> int:
+    """Queries of one GET (asserting it is a 200). Uncached: the cache is cleared first. Cached: the
+    same request is made once to warm the cache, then measured."""
+    cache.clear()
+    if cached:
+        assert client.get(url).status_code == 200
+        # Throttle history lives in the cache too; a warm cache must not change what is measured.
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get(url)
+    assert r.status_code == 200, r.content
+    return len(ctx.captured_queries)
+
+
+def learner_world(size: dict, *, sequential: bool = False) -> dict:
+    """A course of the given size with an enrolled learner who has done some of it."""
+    course = build_course(modules=size["modules"], lessons_per_module=size["lessons"], sequential=sequential)
+    course.instructors.add(InstructorFactory())
+    quizzes = list(Quiz.objects.filter(course=course).order_by("module__position"))
+    for quiz in quizzes:
+        for n in range(3, size["questions"] + 1):
+            question = QuestionFactory(quiz=quiz, position=n, kind=Question.Kind.MULTIPLE)
+            for c in range(1, 4):
+                ChoiceFactory(question=question, position=c, is_correct=c == 1)
+    learner = UserFactory()
+    EnrollmentFactory(learner=learner, course=course)
+    lessons = list(course.lessons.order_by("module__position", "position"))
+    first_module_lessons = [lesson for lesson in lessons if lesson.module_id == lessons[0].module_id]
+    for lesson in first_module_lessons + lessons[-2:]:
+        LessonCompletionFactory(learner=learner, lesson=lesson)
+    for number in range(1, min(3, size["rows"]) + 1):
+        QuizAttemptFactory(learner=learner, quiz=quizzes[0], number=number, score=50 * (number - 1), passed=number > 1)
+    # Other learners' rows must not matter either.
+    for _ in range(size["rows"] // 10 + 1):
+        other = UserFactory()
+        EnrollmentFactory(learner=other, course=course)
+        LessonCompletionFactory(learner=other, lesson=lessons[0])
+    # The learner's other enrollments.
+    for _ in range(size["rows"]):
+        EnrollmentFactory(learner=learner, course=CourseFactory(instructors=[InstructorFactory()]))
+    return {
+        "course": course,
+        "client": client_for(learner),
+        "lesson": lessons[-1],
+        "quiz": quizzes[-1],
+        "first_quiz": quizzes[0],
+    }
+
+
+def catalog_world(size: dict) -> None:
+    Course.objects.all().delete()
+    for _ in range(size["rows"]):
+        course = CourseFactory(instructors=[InstructorFactory(), InstructorFactory()])
+        build_course(modules=1, lessons_per_module=1, slug=f"{course.slug}-b").instructors.add(InstructorFactory())
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["uncached", "cached"])
+@pytest.mark.parametrize("who", ["anonymous", "learner"])
+def test_catalog_query_count_does_not_grow(cached, who):
+    client = APIClient() if who == "anonymous" else client_for(UserFactory())
+    catalog_world(SMALL)
+    small = queries(client, "/api/courses/?page_size=100", cached=cached)
+    catalog_world(LARGE)
+    large = queries(client, "/api/courses/?page_size=100", cached=cached)
+    assert small == large
+    assert large <= 5
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["uncached", "cached"])
+@pytest.mark.parametrize("sequential", [False, True], ids=["free", "sequential"])
+def test_learner_paths_query_counts_do_not_grow(cached, sequential):
+    small = learner_world(SMALL, sequential=sequential)
+    large = learner_world(LARGE, sequential=sequential)
+    paths = {
+        "course detail (enrolled)": lambda w: f"/api/courses/{w['course'].slug}/",
+        "progress": lambda w: f"/api/courses/{w['course'].slug}/progress/",
+        "lesson detail": lambda w: f"/api/lessons/{w['lesson'].pk}/",
+        "quiz detail": lambda w: f"/api/quizzes/{w['first_quiz'].pk}/",
+        "quiz attempts": lambda w: f"/api/quizzes/{w['first_quiz'].pk}/attempts/",
+        "enrollment list": lambda w: "/api/enrollments/?page_size=100",
+    }
+    if not sequential:
+        # Later content is open in a free course; in a sequential one it is locked (403).
+        paths["last quiz detail"] = lambda w: f"/api/quizzes/{w['quiz'].pk}/"
+    counts = {
+        name: (queries(small["client"], url(small), cached=cached), queries(large["client"], url(large), cached=cached))
+        for name, url in paths.items()
+        if name != "lesson detail" or not sequential
+    }
+    assert {name: a for name, (a, _) in counts.items()} == {name: b for name, (_, b) in counts.items()}, counts
+    assert all(n <= 16 for pair in counts.values() for n in pair), counts
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["uncached", "cached"])
+def test_anonymous_course_detail_query_count_does_not_grow(cached):
+    small = learner_world(SMALL)
+    large = learner_world(LARGE)
+    a = queries(APIClient(), f"/api/courses/{small['course'].slug}/", cached=cached)
+    b = queries(APIClient(), f"/api/courses/{large['course'].slug}/", cached=cached)
+    assert a == b
+    assert b <= 8
+
+
+def test_the_cached_outline_saves_queries():
+    world = learner_world(LARGE)
+    url = f"/api/courses/{world['course'].slug}/"
+    assert queries(world["client"], url, cached=True) < queries(world["client"], url, cached=False)
+
+
+def test_sequential_lesson_detail_query_count_does_not_grow():
+    """In a sequential course, a lesson of the first (open) module, whatever the course size."""
+    counts = []
+    for size in (SMALL, LARGE):
+        world = learner_world(size, sequential=True)
+        first = world["course"].lessons.order_by("module__position", "position").first()
+        counts.append(queries(world["client"], f"/api/lessons/{first.pk}/"))
+    assert counts[0] == counts[1]

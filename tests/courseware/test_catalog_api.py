@@ -1,0 +1,285 @@
+"""The course catalog and course detail (outline), through the HTTP API."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.conftest import client_for
+from tests.factories import (
+    AdminFactory,
+    ChoiceFactory,
+    CourseFactory,
+    EnrollmentFactory,
+    InstructorFactory,
+    LessonCompletionFactory,
+    LessonFactory,
+    ModuleFactory,
+    QuestionFactory,
+    QuizAttemptFactory,
+    QuizFactory,
+    UserFactory,
+    build_course,
+)
+
+pytestmark = pytest.mark.django_db
+
+CATALOG = "/api/courses/"
+
+
+def slugs(response) -> list[str]:
+    return [c["slug"] for c in response.json()["results"]]
+
+
+@pytest.fixture
+def catalog():
+    """Two published courses and one unpublished course taught by ``teacher``."""
+    teacher = InstructorFactory(username="teacher")
+    other = InstructorFactory(username="other-teacher")
+    python = CourseFactory(slug="python", title="Python basics", summary="Learn snakes.", instructors=[teacher])
+    rust = CourseFactory(slug="rust", title="Rust in depth", summary="Ownership and borrowing.", instructors=[other])
+    draft = CourseFactory(
+        slug="draft", title="Draft course", summary="Not yet.", is_published=False, instructors=[teacher]
+    )
+    return {"teacher": teacher, "other": other, "python": python, "rust": rust, "draft": draft}
+
+
+# --- List ------------------------------------------------------------------------------------------
+def test_catalog_is_a_page(catalog):
+    r = APIClient().get(CATALOG)
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) >= {"count", "next", "previous", "results"}
+    assert body["count"] == 2 and body["next"] is None and body["previous"] is None
+    course = body["results"][0]
+    assert {"slug", "title", "summary", "is_published"} <= set(course)
+    assert all(c["is_published"] for c in body["results"])
+
+
+def test_anonymous_and_learners_see_published_courses_only(catalog):
+    assert sorted(slugs(APIClient().get(CATALOG))) == ["python", "rust"]
+    assert sorted(slugs(client_for(UserFactory()).get(CATALOG))) == ["python", "rust"]
+
+
+def test_learners_cannot_ask_for_unpublished_courses(catalog):
+    r = client_for(UserFactory()).get(CATALOG, {"is_published": "false"})
+    assert r.status_code == 200 and r.json()["count"] == 0
+
+
+def test_an_instructor_also_sees_their_own_unpublished_course(catalog):
+    assert sorted(slugs(client_for(catalog["teacher"]).get(CATALOG))) == ["draft", "python", "rust"]
+    # ...but not another instructor's unpublished course.
+    CourseFactory(slug="secret", is_published=False, instructors=[catalog["other"]])
+    assert "secret" not in slugs(client_for(catalog["teacher"]).get(CATALOG))
+
+
+def test_an_admin_sees_every_course(catalog):
+    CourseFactory(slug="orphan", is_published=False)
+    assert sorted(slugs(client_for(AdminFactory()).get(CATALOG))) == ["draft", "orphan", "python", "rust"]
+
+
+@pytest.mark.parametrize(
+    "term, expected",
+    [("python", ["python"]), ("BORROW", ["rust"]), ("snakes", ["python"]), ("a", ["python", "rust"]), ("zzz", [])],
+)
+def test_search_on_title_and_summary(catalog, term, expected):
+    r = APIClient().get(CATALOG, {"search": term})
+    assert r.status_code == 200
+    assert sorted(slugs(r)) == expected
+
+
+def test_search_never_finds_unpublished_courses_for_learners(catalog):
+    assert slugs(APIClient().get(CATALOG, {"search": "draft"})) == []
+    assert slugs(client_for(catalog["teacher"]).get(CATALOG, {"search": "draft"})) == ["draft"]
+
+
+def test_filter_by_instructor(catalog):
+    assert slugs(APIClient().get(CATALOG, {"instructor": "teacher"})) == ["python"]
+    assert slugs(APIClient().get(CATALOG, {"instructor": "OTHER-teacher"})) == ["rust"]
+    assert slugs(APIClient().get(CATALOG, {"instructor": "nobody"})) == []
+
+
+def test_filter_by_instructor_does_not_duplicate_co_taught_courses(catalog):
+    catalog["python"].instructors.add(catalog["other"])
+    r = APIClient().get(CATALOG, {"instructor": "teacher"})
+    assert slugs(r) == ["python"] and r.json()["count"] == 1
+    r = APIClient().get(CATALOG)
+    assert r.json()["count"] == 2 and sorted(slugs(r)) == ["python", "rust"]
+
+
+def test_filter_by_is_published_for_an_instructor(catalog):
+    client = client_for(catalog["teacher"])
+    assert slugs(client.get(CATALOG, {"is_published": "false"})) == ["draft"]
+    assert sorted(slugs(client.get(CATALOG, {"is_published": "true"}))) == ["python", "rust"]
+
+
+def test_ordering(catalog):
+    assert slugs(APIClient().get(CATALOG)) == ["python", "rust"]  # default: by title
+    assert slugs(APIClient().get(CATALOG, {"ordering": "-title"})) == ["rust", "python"]
+
+
+def test_unknown_ordering_field_is_ignored(catalog):
+    r = APIClient().get(CATALOG, {"ordering": "password"})
+    assert r.status_code == 200 and r.json()["count"] == 2
+
+
+@pytest.mark.parametrize("bad", [{"page": "999"}, {"page": "abc"}, {"page": "0"}, {"page_size": "x", "page": "-1"}])
+def test_bad_query_parameters_are_4xx(catalog, bad):
+    r = APIClient().get(CATALOG, bad)
+    assert 400 <= r.status_code < 500
+    assert isinstance(r.json(), dict)
+
+
+def test_page_size_is_capped_at_100():
+    CourseFactory.create_batch(105)
+    r = APIClient().get(CATALOG, {"page_size": 1000})
+    body = r.json()
+    assert body["count"] == 105
+    assert len(body["results"]) == 100
+    assert body["next"]
+    assert len(APIClient().get(CATALOG).json()["results"]) == 20
+    assert len(APIClient().get(CATALOG, {"page_size": 7}).json()["results"]) == 7
+
+
+def test_list_counts(catalog):
+    course = build_course(modules=3, lessons_per_module=2, slug="counted", title="Counted")
+    r = APIClient().get(CATALOG, {"search": "Counted"})
+    (row,) = r.json()["results"]
+    assert row["slug"] == course.slug
+    assert (row["module_count"], row["lesson_count"], row["quiz_count"]) == (3, 6, 3)
+
+
+# --- Detail ------------------------------------------------------------------------------------------
+def test_detail_outline_is_ordered_by_position():
+    course = CourseFactory(slug="ordered")
+    # Created out of order on purpose.
+    m2 = ModuleFactory(course=course, position=2, slug="m2")
+    m1 = ModuleFactory(course=course, position=1, slug="m1")
+    l12 = LessonFactory(module=m1, course=course, position=2, slug="l12")
+    l11 = LessonFactory(module=m1, course=course, position=1, slug="l11")
+    l21 = LessonFactory(module=m2, course=course, position=1, slug="l21")
+    q2 = QuizFactory(module=m1, course=course, position=2, slug="q2")
+    q1 = QuizFactory(module=m1, course=course, position=1, slug="q1")
+    r = APIClient().get(f"{CATALOG}ordered/")
+    assert r.status_code == 200
+    body = r.json()
+    assert {"slug", "title", "summary", "is_published", "modules"} <= set(body)
+    assert [m["id"] for m in body["modules"]] == [m1.pk, m2.pk]
+    assert [m["position"] for m in body["modules"]] == [1, 2]
+    assert [lesson["id"] for lesson in body["modules"][0]["lessons"]] == [l11.pk, l12.pk]
+    assert [lesson["id"] for lesson in body["modules"][1]["lessons"]] == [l21.pk]
+    assert [q["id"] for q in body["modules"][0]["quizzes"]] == [q1.pk, q2.pk]
+    module = body["modules"][0]
+    assert {"id", "title", "position", "lessons", "quizzes"} <= set(module)
+    assert {"id", "slug", "title", "position"} <= set(module["lessons"][0])
+    assert {"id", "title"} <= set(module["quizzes"][0])
+
+
+def test_detail_state_is_null_when_not_enrolled():
+    course = build_course()
+    for client in (APIClient(), client_for(UserFactory())):
+        body = client.get(f"{CATALOG}{course.slug}/").json()
+        lessons = [lesson for m in body["modules"] for lesson in m["lessons"]]
+        quizzes = [q for m in body["modules"] for q in m["quizzes"]]
+        assert lessons and quizzes
+        assert all(lesson["completed"] is None for lesson in lessons)
+        assert all(q["passed"] is None for q in quizzes)
+        assert body["enrollment"] is None
+
+
+def test_detail_state_is_boolean_when_enrolled():
+    course = build_course()
+    learner = UserFactory()
+    EnrollmentFactory(learner=learner, course=course)
+    first_lesson = course.lessons.order_by("module__position", "position").first()
+    first_quiz = course.quizzes.order_by("module__position").first()
+    LessonCompletionFactory(learner=learner, lesson=first_lesson)
+    QuizAttemptFactory(learner=learner, quiz=first_quiz, score=100, passed=True)
+    body = client_for(learner).get(f"{CATALOG}{course.slug}/").json()
+    lessons = {lesson["id"]: lesson["completed"] for m in body["modules"] for lesson in m["lessons"]}
+    quizzes = {q["id"]: q["passed"] for m in body["modules"] for q in m["quizzes"]}
+    assert lessons.pop(first_lesson.pk) is True
+    assert set(lessons.values()) == {False}
+    assert quizzes.pop(first_quiz.pk) is True
+    assert set(quizzes.values()) == {False}
+    assert body["enrollment"]["status"] == "active"
+
+
+def test_detail_state_is_null_for_a_dropped_learner():
+    course = build_course()
+    learner = UserFactory()
+    EnrollmentFactory(learner=learner, course=course, status="dropped")
+    body = client_for(learner).get(f"{CATALOG}{course.slug}/").json()
+    assert all(lesson["completed"] is None for m in body["modules"] for lesson in m["lessons"])
+
+
+def test_detail_state_is_per_learner():
+    course = build_course()
+    ada, bob = UserFactory(), UserFactory()
+    EnrollmentFactory(learner=ada, course=course)
+    EnrollmentFactory(learner=bob, course=course)
+    LessonCompletionFactory(learner=ada, lesson=course.lessons.first())
+    # Ada's request warms the cached outline; Bob must not see her state.
+    assert any(lesson["completed"] for m in client_for(ada).get(f"{CATALOG}{course.slug}/").json()["modules"]
+               for lesson in m["lessons"])  # fmt: skip
+    bob_body = client_for(bob).get(f"{CATALOG}{course.slug}/").json()
+    assert not any(lesson["completed"] for m in bob_body["modules"] for lesson in m["lessons"])
+
+
+@pytest.mark.parametrize("who", ["anonymous", "learner", "enrolled", "other_instructor"])
+def test_unpublished_detail_is_404_for_those_who_cannot_see_it(who):
+    course = build_course(is_published=False)
+    if who == "anonymous":
+        client = APIClient()
+    elif who == "learner":
+        client = client_for(UserFactory())
+    elif who == "enrolled":
+        learner = UserFactory()
+        EnrollmentFactory(learner=learner, course=course)
+        client = client_for(learner)
+    else:
+        client = client_for(InstructorFactory())
+    r = client.get(f"{CATALOG}{course.slug}/")
+    assert r.status_code == 404
+    assert "detail" in r.json()
+
+
+def test_unpublished_detail_is_visible_to_its_instructor_and_admins():
+    teacher = InstructorFactory()
+    course = build_course(is_published=False, instructors=[teacher])
+    assert client_for(teacher).get(f"{CATALOG}{course.slug}/").status_code == 200
+    assert client_for(AdminFactory()).get(f"{CATALOG}{course.slug}/").status_code == 200
+
+
+def test_unknown_course_is_404():
+    r = APIClient().get(f"{CATALOG}no-such-course/")
+    assert r.status_code == 404 and "detail" in r.json()
+
+
+def _walk(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "learner", "enrolled"])
+def test_outline_never_contains_is_correct(who):
+    course = build_course()
+    quiz = course.quizzes.first()
+    question = QuestionFactory(quiz=quiz, position=9)
+    ChoiceFactory(question=question, position=1, is_correct=True, explanation="secret")
+    client = APIClient()
+    if who != "anonymous":
+        learner = UserFactory()
+        client = client_for(learner)
+        if who == "enrolled":
+            EnrollmentFactory(learner=learner, course=course)
+    r = client.get(f"{CATALOG}{course.slug}/")
+    assert r.status_code == 200
+    keys = set(_walk(r.json()))
+    assert "is_correct" not in keys
+    assert "explanation" not in keys
+    assert "choices" not in keys
+    assert "secret" not in r.content.decode()
