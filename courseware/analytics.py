@@ -57,19 +57,23 @@ def course_analytics(*, course: Course) -> dict:
     median = _median_duration(course=course, completed=ever_completed)
 
     lessons = [
-        {**row, "completion_rate": _rate(row["completions"], total)}
+        {**row, "module": row.pop("module_id"), "completion_rate": _rate(row["completions"], total)}
         for row in Lesson.objects.filter(course=course)
         .order_by("module__position", "position")
-        .values("id", "slug", "title", "position", module=F("module_id"), module_position=F("module__position"))
+        .values("id", "slug", "title", "position", "module_id", module_position=F("module__position"))
         .annotate(completions=Count("completions"))
     ]
 
     first = Q(graded_answers__attempt__number=1)
     questions = [
-        {**row, "first_attempt_right_rate": _rate(row["first_attempts_right"], row["first_attempts"])}
+        {
+            **row,
+            "quiz": row.pop("quiz_id"),
+            "first_attempt_right_rate": _rate(row["first_attempts_right"], row["first_attempts"]),
+        }
         for row in Question.objects.filter(quiz__course=course)
         .order_by("quiz__module__position", "quiz__position", "position")
-        .values("id", "position", "text", "kind", quiz=F("quiz_id"), quiz_title=F("quiz__title"))
+        .values("id", "position", "text", "kind", "quiz_id", quiz_title=F("quiz__title"))
         .annotate(
             first_attempts=Count("graded_answers", filter=first),
             first_attempts_right=Count("graded_answers", filter=first & Q(graded_answers__is_correct=True)),

@@ -268,6 +268,9 @@ class CourseImportView(APIView):
         },
     )
     def post(self, request):
+        # Refuse an oversized body before it is read (and spooled to disk); the service checks the file too.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > services.COURSE_ARCHIVE_MAX_UPLOAD + 64 * 1024:
+            raise services.UploadTooLarge(f"The upload is larger than {services.COURSE_ARCHIVE_MAX_UPLOAD} bytes.")
         data = s.CourseImportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
