@@ -29,15 +29,15 @@ TIMEOUT_MS = 10_000  # a step that takes longer than this on a local server is a
 Screenshot = Callable[..., Path]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(
             f"Browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium; CI installs it in .ci/run)"
         )
     # Playwright's sync API keeps an event loop marked as running in the main thread while it is
-    # started, and the tests (and any test after them in this session) use the ORM from that
-    # thread: Django would refuse with SynchronousOnlyOperation. Restored when the browser stops.
+    # started, and the tests use the ORM from that thread: Django would refuse with
+    # SynchronousOnlyOperation. Module scope: the loop and the flag end with this module's tests.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     expect.set_options(timeout=TIMEOUT_MS)
