@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.selectors import user_is_admin
 from accounts.serializers import UsernameInputSerializer
-from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404
+from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_409
 from config.pagination import PageNumberPagination
 from courseware import analytics, selectors, services
 from courseware import authoring_serializers as s
@@ -156,7 +156,7 @@ class CourseModulesView(APIView):
         description="At `position` (default: after the last; the modules at or after a taken position move down "
         "one). The slug defaults to one made from the title." + _COURSE_DENIED,
         request=s.ModuleCreateInputSerializer,
-        responses={201: s.ModuleOutputSerializer, **ERRORS_400, **ERRORS_401, **ERRORS_403, **ERRORS_404},
+        responses={201: s.ModuleOutputSerializer, **ERRORS_400, **ERRORS_401, **ERRORS_403, **ERRORS_404, **ERRORS_409},
     )
     def post(self, request, slug: str):
         course = course_for_write(user=request.user, slug=slug)
@@ -173,7 +173,7 @@ class ModuleDetailView(APIView):
         summary="Change a module's title, slug or summary.",
         description="Positions change through `move/`; other fields in the body are ignored." + _COURSE_DENIED,
         request=s.ModuleUpdateInputSerializer,
-        responses={200: s.ModuleOutputSerializer, **ERRORS_400, **ERRORS_401, **ERRORS_403, **ERRORS_404},
+        responses={200: s.ModuleOutputSerializer, **ERRORS_400, **ERRORS_401, **ERRORS_403, **ERRORS_404, **ERRORS_409},
     )
     def patch(self, request, module_id: int):
         module = module_for_write(user=request.user, module_id=module_id)

@@ -3,6 +3,8 @@
 import logging
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -405,6 +407,27 @@ def position_move(
     item.save(update_fields=["position", *changes, "updated_at"])
 
 
+def module_lock(*, module_id: int) -> Module:
+    """Lock a module's row (serialising reorders of its lessons and quizzes); 404 when it is gone."""
+    from config.errors import NotFound
+
+    module = Module.objects.select_for_update().filter(pk=module_id).first()
+    if module is None:
+        raise NotFound("No module with this id.")
+    return module
+
+
+@contextmanager
+def content_save_guard() -> Iterator[None]:
+    """A unique slug or position taken by a concurrent request between the check and the save → 409."""
+    from config.errors import Conflict
+
+    try:
+        yield
+    except IntegrityError:
+        raise Conflict("A concurrent change took this slug or position; try again.", code="concurrent_change")
+
+
 def content_slug_validate(*, slug: str, field: str = "slug") -> None:
     """Slugs of modules, lessons and quizzes: what the course-as-code format accepts."""
     if not isinstance(slug, str) or not CONTENT_SLUG_RE.match(slug):
@@ -457,7 +480,8 @@ def module_create(
     module = Module(course=course, title=title, slug=slug, summary=summary or "", position=1)
     _module_check(module)
     module.position = position_make_room(siblings=siblings, position=position)
-    module.save()
+    with content_save_guard():
+        module.save()
     course_content_changed(course_id=course.pk)
     return module
 
@@ -474,7 +498,8 @@ def module_update(*, module: Module, **fields) -> Module:
         setattr(module, name, fields[name] if fields[name] is not None else "")
     if changed:
         _module_check(module)
-        module.save(update_fields=[*changed, "updated_at"])
+        with content_save_guard():
+            module.save(update_fields=[*changed, "updated_at"])
         course_touch(course_id=module.course_id)
     return module
 

@@ -7,9 +7,11 @@ from accounts.models import User
 from config.tasks import enqueue_on_commit
 from courseware.models import Enrollment, Module
 from courseware.services import (
+    content_save_guard,
     content_slug_validate,
     course_content_changed,
     course_touch,
+    module_lock,
     position_close_gap,
     position_make_room,
     position_move,
@@ -75,7 +77,7 @@ def lesson_create(
     """Add a lesson to ``module`` at ``position`` (default: after the last lesson; the lessons at or
     after a taken position move down one). The body is rendered to sanitized HTML now; the estimate
     defaults to the body's reading time. Learners' progress is recomputed after commit."""
-    module = Module.objects.select_for_update().get(pk=module.pk)  # serialises reorders in the module
+    module = module_lock(module_id=module.pk)  # serialises reorders in the module
     position_validate(position=position)
     body_markdown = body_markdown or ""
     lesson = Lesson(
@@ -90,7 +92,8 @@ def lesson_create(
     )
     _lesson_check(lesson)
     lesson.position = position_make_room(siblings=Lesson.objects.filter(module=module), position=position)
-    lesson.save()
+    with content_save_guard():
+        lesson.save()
     course_content_changed(course_id=module.course_id)
     return lesson
 
@@ -116,7 +119,8 @@ def lesson_update(*, lesson: Lesson, **fields) -> Lesson:
         lesson.body_html = render_markdown(lesson.body_markdown)
         changed.append("body_html")
     _lesson_check(lesson)
-    lesson.save(update_fields=[*changed, "updated_at"])
+    with content_save_guard():
+        lesson.save(update_fields=[*changed, "updated_at"])
     course_touch(course_id=lesson.course_id)
     return lesson
 

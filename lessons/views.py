@@ -5,7 +5,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404
+from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_409
 from courseware.access import content_access
 from courseware.authoring_views import authoring_gate, course_write_access, module_for_write, module_of_course
 from lessons import authoring_serializers as authoring
@@ -65,6 +65,7 @@ class LessonDetailView(LessonView):
             **ERRORS_401,
             **ERRORS_403,
             **ERRORS_404,
+            **ERRORS_409,
         },
     )
     def patch(self, request, lesson_id: int):
@@ -126,6 +127,7 @@ class ModuleLessonsView(APIView):
             **ERRORS_401,
             **ERRORS_403,
             **ERRORS_404,
+            **ERRORS_409,
         },
     )
     def post(self, request, module_id: int):

@@ -12,10 +12,12 @@ from config.errors import ApplicationError, Conflict
 from config.tasks import enqueue_on_commit
 from courseware.models import Enrollment, Module
 from courseware.services import (
+    content_save_guard,
     content_slug_from_title,
     content_slug_validate,
     course_content_changed,
     course_touch,
+    module_lock,
     position_close_gap,
     position_make_room,
     position_move,
@@ -275,7 +277,7 @@ def quiz_create(
     """Add a quiz with its questions and choices to ``module`` at ``position`` (default: after the last
     quiz). A slug is made from the title when none is given. Learners' progress is recomputed after
     commit (a new quiz must be passed to complete the course)."""
-    module = Module.objects.select_for_update().get(pk=module.pk)  # serialises reorders in the module
+    module = module_lock(module_id=module.pk)  # serialises reorders in the module
     position_validate(position=position)
     siblings = Quiz.objects.filter(module=module)
     if slug is None:
@@ -299,7 +301,8 @@ def quiz_create(
     _quiz_check(quiz)
     questions = quiz_questions_validate(questions=questions)
     quiz.position = position_make_room(siblings=siblings, position=position)
-    quiz.save()
+    with content_save_guard():
+        quiz.save()
     _questions_replace(quiz=quiz, questions=questions)
     course_content_changed(course_id=module.course_id)
     return quiz
@@ -322,7 +325,8 @@ def quiz_update(*, quiz: Quiz, questions: list[dict[str, Any]] | None = None, **
     if questions is not None:
         questions = quiz_questions_validate(questions=questions)
     if changed:
-        quiz.save(update_fields=[*changed, "updated_at"])
+        with content_save_guard():
+            quiz.save(update_fields=[*changed, "updated_at"])
     if questions is not None and _questions_replace(quiz=quiz, questions=questions):
         if not changed:
             quiz.save(update_fields=["updated_at"])

@@ -84,6 +84,7 @@ class QuizDetailView(QuizView):
             **ERRORS_401,
             **ERRORS_403,
             **ERRORS_404,
+            **ERRORS_409,
         },
     )
     def patch(self, request, quiz_id: int):
@@ -227,6 +228,7 @@ class ModuleQuizzesView(APIView):
             **ERRORS_401,
             **ERRORS_403,
             **ERRORS_404,
+            **ERRORS_409,
         },
     )
     def post(self, request, module_id: int):

@@ -173,3 +173,13 @@ def test_learners_and_other_instructors_cannot_write_lessons(course, module, lea
     assert client_for(learner).get(f"/api/lessons/{lesson.pk}/").status_code == 200
     assert client_for(learner).patch("/api/lessons/999999/", {"title": "X"}).status_code == 403
     assert client_for(InstructorFactory()).patch("/api/lessons/999999/", {"title": "X"}).status_code == 404
+
+
+def test_a_slug_taken_by_a_concurrent_request_answers_409(client, course, module, monkeypatch):
+    from lessons import services
+
+    taken = Lesson.objects.filter(course=course).exclude(module=module).first().slug
+    monkeypatch.setattr(services, "_lesson_check", lambda lesson: None)  # as if the other request won the race
+    r = client.post(f"/api/modules/{module.pk}/lessons/", {"slug": taken, "title": "X", "body_markdown": "x"})
+    assert r.status_code == 409 and r.json()["code"] == "concurrent_change"
+    assert Lesson.objects.filter(course=course, slug=taken).count() == 1
