@@ -198,3 +198,37 @@ def test_enrollments_cannot_be_created_or_edited_through_the_list():
     assert r.status_code == 405
     enrollment.refresh_from_db()
     assert enrollment.status == "active" and enrollment.progress == 0
+
+
+def test_dropping_a_completed_course_and_re_enrolling_restores_completion(django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from courseware.models import Certificate
+    from quizzes.models import Quiz
+    from tests.factories import right_answers
+
+    course = build_course(modules=1, lessons_per_module=1)
+    learner = UserFactory()
+    client = client_for(learner)
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment_id = enroll(client, course).json()["id"]
+        client.post(f"/api/lessons/{course.lessons.get().pk}/complete/")
+        quiz = Quiz.objects.get(course=course)
+        client.post(f"/api/quizzes/{quiz.pk}/attempts/", {"answers": right_answers(quiz)}, format="json")
+    assert client.get(f"/api/enrollments/{enrollment_id}/").json()["status"] == "completed"
+    code = Certificate.objects.get(learner=learner, course=course).code
+    sent = len(mail.outbox)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete(f"/api/enrollments/{enrollment_id}/").status_code == 204
+    dropped = client.get(f"/api/enrollments/{enrollment_id}/").json()
+    assert dropped["status"] == "dropped" and dropped["progress"] == 100
+    # The certificate stays valid while dropped.
+    assert APIClient().get(f"/api/certificates/{code}/").json()["revoked"] is False
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = enroll(client, course)
+    assert again.status_code == 201 and again.json()["id"] == enrollment_id
+    assert again.json()["status"] == "completed" and again.json()["progress"] == 100
+    assert list(Certificate.objects.filter(learner=learner, course=course).values_list("code", flat=True)) == [code]
+    assert len(mail.outbox) == sent  # no second certificate email, no second welcome

@@ -284,3 +284,29 @@ def test_sequential_course_locks_later_modules_until_earlier_ones_are_done():
 def test_non_sequential_course_opens_every_module(enrolled):
     last = enrolled["lessons"][-1]
     assert enrolled["client"].get(f"/api/lessons/{last.pk}/").status_code == 200
+
+
+def test_xss_written_through_the_authoring_api_never_reaches_learners(enrolled):
+    teacher = InstructorFactory()
+    enrolled["course"].instructors.add(teacher)
+    author = client_for(teacher)
+    module = enrolled["lessons"][0].module
+    body = "\n\n".join(XSS_VECTORS)
+    created = author.post(
+        f"/api/modules/{module.pk}/lessons/", {"slug": "evil", "title": "Evil", "body_markdown": body}, format="json"
+    )
+    assert created.status_code == 201, created.json()
+    lesson_id = created.json()["id"]
+    assert_safe_html(created.json()["body_html"])
+    read = enrolled["client"].get(f"/api/lessons/{lesson_id}/")
+    assert read.status_code == 200
+    assert_safe_html(read.json()["body_html"])
+    # Editing the body renders and sanitizes it again.
+    patched = author.patch(f"/api/lessons/{lesson_id}/", {"body_markdown": XSS_VECTORS[2] + "\n\nnew"}, format="json")
+    assert patched.status_code == 200, patched.json()
+    html = enrolled["client"].get(f"/api/lessons/{lesson_id}/").json()["body_html"]
+    assert "new" in html
+    assert_safe_html(html)
+    # body_html itself is not writable.
+    author.patch(f"/api/lessons/{lesson_id}/", {"body_html": "<script>alert(1)</script>"}, format="json")
+    assert_safe_html(enrolled["client"].get(f"/api/lessons/{lesson_id}/").json()["body_html"])
