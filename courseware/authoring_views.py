@@ -16,9 +16,9 @@ from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -29,61 +29,17 @@ from accounts.selectors import user_is_admin
 from accounts.serializers import UsernameInputSerializer
 from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_409
 from config.pagination import PageNumberPagination
+from config.parsers import JSONParser
 from courseware import analytics, selectors, services
 from courseware import authoring_serializers as s
+from courseware.access import (
+    course_for_write,
+    module_for_write,
+)
 from courseware.coursecode import course_zip_build
-from courseware.models import Course, Enrollment, Module
-from courseware.permissions import CanWriteCourse
+from courseware.models import Course, Enrollment
 
-NOT_AN_AUTHOR = "Only instructors and admins may author courses."
 ADMINS_ONLY = "Only admins may enroll or drop learners."
-
-
-# --- Access -------------------------------------------------------------------------------------------
-def authoring_gate(*, user: User) -> None:
-    """Learners (no instructor role, no course taught) → 403 before anything is looked up."""
-    if not selectors.user_can_author(user=user):
-        raise PermissionDenied(NOT_AN_AUTHOR)
-
-
-def course_write_access(*, user: User, course: Course) -> Course:
-    """Raise unless ``user`` may write to ``course`` (see the module's docstring for the answers)."""
-    if not selectors.user_can_author(user=user):
-        raise PermissionDenied(NOT_AN_AUTHOR)
-    if not selectors.course_list(user=user).filter(pk=course.pk).exists():
-        raise NotFound("Not found.")
-    if not selectors.course_can_write(course=course, user=user):
-        raise PermissionDenied(CanWriteCourse.message)
-    return course
-
-
-def course_for_write(*, user: User, slug: str) -> Course:
-    if not selectors.user_can_author(user=user):
-        raise PermissionDenied(NOT_AN_AUTHOR)
-    course = selectors.course_get(user=user, slug=slug)
-    if course is None:
-        raise NotFound("No course with this slug.")
-    return course_write_access(user=user, course=course)
-
-
-def module_for_write(*, user: User, module_id: int) -> Module:
-    if not selectors.user_can_author(user=user):
-        raise PermissionDenied(NOT_AN_AUTHOR)
-    module = selectors.module_get(module_id=module_id)
-    if module is None:
-        raise NotFound("No module with this id.")
-    course_write_access(user=user, course=module.course)
-    return module
-
-
-def module_of_course(*, module_id: int | None, course_id: int) -> Module | None:
-    """The target module of a move (None: stay in the current one); 400 when it is not in the course."""
-    if module_id is None:
-        return None
-    module = selectors.module_get(module_id=module_id)
-    if module is None or module.course_id != course_id:
-        raise ValidationError({"module": ["No module with this id in this course."]})
-    return module
 
 
 _COURSE_DENIED = (

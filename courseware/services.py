@@ -282,9 +282,15 @@ COURSE_FIELDS = (
 )  # fmt: skip
 
 
+# Slugs that would shadow an API route under /api/courses/.
+RESERVED_COURSE_SLUGS = frozenset({"import"})
+
+
 def _check_course_fields(course: Course) -> None:
     from django.core.exceptions import ValidationError
 
+    if course.slug in RESERVED_COURSE_SLUGS:
+        raise ValidationError({"slug": [f"'{course.slug}' is reserved; choose another slug."]})
     if Course.objects.filter(slug=course.slug).exclude(pk=course.pk).exists():
         raise ValidationError({"slug": ["A course with this slug already exists."]})
     opens, closes = course.enrollment_opens_at, course.enrollment_closes_at

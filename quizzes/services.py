@@ -45,10 +45,24 @@ def _next_number(*, quiz: Quiz, learner: User) -> int:
     return used + 1
 
 
-@transaction.atomic
 def quiz_attempt_start(*, quiz: Quiz, learner: User, enrollment: Enrollment) -> tuple[QuizAttempt, bool]:
-    """Open an attempt (idempotent: returns the open one if any). The server keeps its deadline
-    (for timed quizzes) and its shuffle seed."""
+    """Open an attempt (idempotent: returns the open one while its time lasts). The server keeps its
+    deadline (for timed quizzes) and its shuffle seed. An open attempt whose time ran out is closed
+    with score 0 (it stays closed even when no attempt is left to open)."""
+    _close_expired(quiz=quiz, learner=learner, enrollment=enrollment)
+    return _start(quiz=quiz, learner=learner, enrollment=enrollment)
+
+
+@transaction.atomic
+def _close_expired(*, quiz: Quiz, learner: User, enrollment: Enrollment) -> None:
+    _lock_enrollment(enrollment)
+    QuizAttempt.objects.filter(
+        quiz=quiz, learner=learner, status=QuizAttempt.Status.IN_PROGRESS, deadline__lt=timezone.now()
+    ).update(status=QuizAttempt.Status.SUBMITTED, submitted_at=timezone.now(), score=0, passed=False)
+
+
+@transaction.atomic
+def _start(*, quiz: Quiz, learner: User, enrollment: Enrollment) -> tuple[QuizAttempt, bool]:
     _lock_enrollment(enrollment)
     open_attempt = QuizAttempt.objects.filter(quiz=quiz, learner=learner, status=QuizAttempt.Status.IN_PROGRESS).first()
     if open_attempt:

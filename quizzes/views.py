@@ -8,8 +8,7 @@ from rest_framework.views import APIView
 
 from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_409
 from config.pagination import PageNumberPagination
-from courseware.access import content_access
-from courseware.authoring_views import authoring_gate, course_write_access, module_for_write, module_of_course
+from courseware.access import authoring_gate, content_access, course_write_access, module_for_write, module_of_course
 from quizzes import authoring_serializers as authoring
 from quizzes import selectors, services
 from quizzes import serializers as s

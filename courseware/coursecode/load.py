@@ -26,6 +26,7 @@ from courseware.coursecode.spec import (
     QuestionSpec,
     QuizSpec,
 )
+from courseware.services import RESERVED_COURSE_SLUGS
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SLUG_MAX = 100
@@ -336,6 +337,8 @@ def _course_spec(data: dict, *, path: Path, errors: list[ContentError]) -> Cours
     slug = f.text("slug", required=True)
     if slug:
         _check_slug(slug, file=COURSE_FILE, field="slug", errors=errors)
+        if slug in RESERVED_COURSE_SLUGS:
+            errors.append(ContentError(COURSE_FILE, "slug", f"{slug!r} is reserved; choose another slug"))
     spec = CourseSpec(
         slug=slug,
         title=f.text("title", required=True, max_length=TITLE_MAX),

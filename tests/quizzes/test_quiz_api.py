@@ -506,6 +506,21 @@ def test_submit_after_the_deadline_is_409_and_closes_the_attempt_with_score_0():
     assert fresh.json()["number"] == 2
 
 
+def test_start_after_the_time_ran_out_closes_the_expired_attempt_and_opens_the_next():
+    t = Taking(time_limit_minutes=5, max_attempts=2)
+    first = t.client.post(f"{t.url}attempts/start/").json()
+    QuizAttempt.objects.filter(pk=first["id"]).update(deadline=timezone.now() - timedelta(seconds=1))
+    second = t.client.post(f"{t.url}attempts/start/")
+    assert second.status_code == 201 and second.json()["number"] == 2
+    closed = QuizAttempt.objects.get(pk=first["id"])
+    assert (closed.status, closed.score, closed.passed) == ("submitted", 0, False)
+    # With no attempt left, the expired one is still closed and the answer says why.
+    QuizAttempt.objects.filter(pk=second.json()["id"]).update(deadline=timezone.now() - timedelta(seconds=1))
+    third = t.client.post(f"{t.url}attempts/start/")
+    assert third.status_code == 409 and third.json()["code"] == "max_attempts_reached"
+    assert QuizAttempt.objects.get(pk=second.json()["id"]).status == "submitted"
+
+
 def test_timed_quiz_cannot_be_submitted_without_starting():
     """Otherwise a client could read the questions and submit whenever it likes: no time limit at all."""
     t = Taking(time_limit_minutes=5)
