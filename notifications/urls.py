@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Public email links, mounted at ``/email/`` by the project URLconf."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from notifications import views
+
+app_name = "notifications"
+
+urlpatterns = [
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]
