@@ -19,7 +19,12 @@ def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
     def send() -> None:
         try:
             task.apply_async(args=args, kwargs=kwargs)
-        except Exception:  # broker down or unreachable: the reconcile task catches up
-            logger.warning("could not enqueue %s%r; the reconcile task will catch up", task.name, args, exc_info=True)
+        except Exception:
+            if task.app.conf.task_always_eager:  # embedded mode: the task itself ran, and failed
+                logger.exception("task %s%r failed; the reconcile task will redo it", task.name, args)
+            else:  # broker down or unreachable
+                logger.warning(
+                    "could not enqueue %s%r; the reconcile task will catch up", task.name, args, exc_info=True
+                )
 
     transaction.on_commit(send)

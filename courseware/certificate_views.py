@@ -10,8 +10,8 @@ from django.views.decorators.http import require_safe
 from courseware.certificates import certificate_pdf, certificate_pdf_url, certificate_verify_url
 from courseware.selectors import certificate_get_public
 
-# Short: a revocation shows on the public page within a minute.
-CACHE_CONTROL = "public, max-age=60"
+# Verification must reflect a revocation at once: caches may keep a copy but must revalidate it.
+CACHE_CONTROL = "no-cache"
 
 
 def _public(response: HttpResponse, *, cache_control: str = CACHE_CONTROL) -> HttpResponse:

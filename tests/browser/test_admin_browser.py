@@ -157,7 +157,7 @@ def test_public_certificate_page_shows_the_certificate_and_then_its_revocation(p
     certificate.refresh_from_db()
     assert certificate.revoked
 
-    # ... and the visitor, reloading (the page may be cached for a minute), sees it revoked.
+    # ... and the visitor, reloading (caches must revalidate the page), sees it revoked.
     page.reload()
     expect(page.locator("[data-status]")).to_have_text("Revoked")
     expect(page.locator("main")).to_contain_text("It is no longer valid.")
