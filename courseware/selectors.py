@@ -158,23 +158,16 @@ class ModuleNode:
     quiz_ids: tuple[int, ...]
 
 
-def course_structure(*, course_id: int) -> list[ModuleNode]:
-    """The course's modules in order with their lesson and quiz ids (3 queries, any course size)."""
-    from courseware.models import Module
-
-    lessons: dict[int, list[int]] = {}
-    for module_id, lesson_id in (
-        Lesson.objects.filter(course_id=course_id).order_by("position").values_list("module_id", "id")
-    ):
-        lessons.setdefault(module_id, []).append(lesson_id)
-    quizzes: dict[int, list[int]] = {}
-    for module_id, quiz_id in (
-        Quiz.objects.filter(course_id=course_id).order_by("position").values_list("module_id", "id")
-    ):
-        quizzes.setdefault(module_id, []).append(quiz_id)
+def outline_structure(outline: list[dict]) -> list[ModuleNode]:
+    """Module order and membership of lessons and quizzes, from the (cached) outline."""
     return [
-        ModuleNode(id=mid, position=pos, lesson_ids=tuple(lessons.get(mid, ())), quiz_ids=tuple(quizzes.get(mid, ())))
-        for mid, pos in Module.objects.filter(course_id=course_id).order_by("position").values_list("id", "position")
+        ModuleNode(
+            id=m["id"],
+            position=m["position"],
+            lesson_ids=tuple(lesson["id"] for lesson in m["lessons"]),
+            quiz_ids=tuple(q["id"] for q in m["quizzes"]),
+        )
+        for m in outline
     ]
 
 
@@ -197,7 +190,7 @@ def module_lock_reason(*, course: Course, module_id: int, learner_id: int) -> st
     """Why a learner may not open content of ``module_id`` yet, or None when it is open."""
     if not course.sequential:
         return None
-    structure = course_structure(course_id=course.pk)
+    structure = outline_structure(course_outline(course=course))
     snapshot = progress_snapshot(learner_id=learner_id, course_id=course.pk)
     if module_id in locked_module_ids(structure=structure, snapshot=snapshot):
         return "This lesson is locked: complete every lesson and pass every quiz of the earlier modules first."
@@ -248,15 +241,7 @@ def course_outline(*, course: Course) -> list[dict]:
 
 def outline_with_learner_state(*, course: Course, outline: list[dict], snapshot: ProgressSnapshot | None) -> list[dict]:
     """Overlay one learner's state (completed / passed / locked) on a copy of the shared outline."""
-    structure = [
-        ModuleNode(
-            id=m["id"],
-            position=m["position"],
-            lesson_ids=tuple(lesson["id"] for lesson in m["lessons"]),
-            quiz_ids=tuple(q["id"] for q in m["quizzes"]),
-        )
-        for m in outline
-    ]
+    structure = outline_structure(outline)
     locked = locked_module_ids(structure=structure, snapshot=snapshot) if snapshot and course.sequential else set()
     result = []
     for module in outline:
