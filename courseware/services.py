@@ -413,6 +413,33 @@ def position_move(
     item.save(update_fields=["position", *changes, "updated_at"])
 
 
+def module_item_move(*, item: models.Model, position: int, module: Module | None = None) -> models.Model:
+    """Move a lesson or quiz (``item``: a row with ``module``, ``course`` and ``position``) to
+    ``position`` in ``module`` (default: its own module), which must belong to the same course. Its
+    siblings shift so positions stay unique and gapless. Call inside a transaction."""
+    kind = item._meta.verbose_name
+    target_id = module.pk if module is not None else item.module_id
+    if module is not None and module.course_id != item.course_id:
+        raise ValidationError({"module": [f"Must be a module of the {kind}'s course."]})
+    position_validate(position=position)
+    for module_id in sorted({item.module_id, target_id}):  # lock both modules, in a fixed order
+        Module.objects.select_for_update().filter(pk=module_id).first()
+    model = type(item)
+    item = model.objects.get(pk=item.pk)
+    if (item.module_id, item.position) == (target_id, position):
+        return item
+    others = model.objects.exclude(pk=item.pk)
+    position_move(
+        item=item,
+        old_siblings=others.filter(module_id=item.module_id),
+        new_siblings=others.filter(module_id=target_id),
+        position=position,
+        module_id=target_id,
+    )
+    course_content_changed(course_id=item.course_id)
+    return item
+
+
 def module_lock(*, module_id: int) -> Module:
     """Lock a module's row (serialising reorders of its lessons and quizzes); 404 when it is gone."""
     from config.errors import NotFound

@@ -11,10 +11,10 @@ from courseware.services import (
     content_slug_validate,
     course_content_changed,
     course_touch,
+    module_item_move,
     module_lock,
     position_close_gap,
     position_make_room,
-    position_move,
     position_validate,
     touch_activity,
 )
@@ -138,24 +138,6 @@ def lesson_delete(*, lesson: Lesson) -> None:
 
 @transaction.atomic
 def lesson_move(*, lesson: Lesson, position: int, module: Module | None = None) -> Lesson:
-    """Move a lesson to ``position`` in ``module`` (default: its own module), which must belong to the
-    same course. The lessons around it shift so positions stay unique and gapless where they were."""
-    target_id = module.pk if module is not None else lesson.module_id
-    if module is not None and module.course_id != lesson.course_id:
-        raise ValidationError({"module": ["Must be a module of the lesson's course."]})
-    position_validate(position=position)
-    for module_id in sorted({lesson.module_id, target_id}):  # lock both modules, in a fixed order
-        Module.objects.select_for_update().filter(pk=module_id).first()
-    lesson = Lesson.objects.get(pk=lesson.pk)
-    if (lesson.module_id, lesson.position) == (target_id, position):
-        return lesson
-    others = Lesson.objects.exclude(pk=lesson.pk)
-    position_move(
-        item=lesson,
-        old_siblings=others.filter(module_id=lesson.module_id),
-        new_siblings=others.filter(module_id=target_id),
-        position=position,
-        module_id=target_id,
-    )
-    course_content_changed(course_id=lesson.course_id)
-    return lesson
+    """Move a lesson to ``position`` in ``module`` (default: its own module) of the same course; the
+    lessons around it shift so positions stay unique and gapless."""
+    return module_item_move(item=lesson, position=position, module=module)

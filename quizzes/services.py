@@ -17,10 +17,10 @@ from courseware.services import (
     content_slug_validate,
     course_content_changed,
     course_touch,
+    module_item_move,
     module_lock,
     position_close_gap,
     position_make_room,
-    position_move,
     position_validate,
     touch_activity,
 )
@@ -364,22 +364,4 @@ def quiz_delete(*, quiz: Quiz) -> None:
 @transaction.atomic
 def quiz_move(*, quiz: Quiz, position: int, module: Module | None = None) -> Quiz:
     """Move a quiz to ``position`` in ``module`` (default: its own module) of the same course."""
-    target_id = module.pk if module is not None else quiz.module_id
-    if module is not None and module.course_id != quiz.course_id:
-        raise ValidationError({"module": ["Must be a module of the quiz's course."]})
-    position_validate(position=position)
-    for module_id in sorted({quiz.module_id, target_id}):
-        Module.objects.select_for_update().filter(pk=module_id).first()
-    quiz = Quiz.objects.get(pk=quiz.pk)
-    if (quiz.module_id, quiz.position) == (target_id, position):
-        return quiz
-    others = Quiz.objects.exclude(pk=quiz.pk)
-    position_move(
-        item=quiz,
-        old_siblings=others.filter(module_id=quiz.module_id),
-        new_siblings=others.filter(module_id=target_id),
-        position=position,
-        module_id=target_id,
-    )
-    course_content_changed(course_id=quiz.course_id)
-    return quiz
+    return module_item_move(item=quiz, position=position, module=module)
