@@ -99,16 +99,21 @@ class ProgressSnapshot:
         return max(stamps) if stamps else None
 
 
-def progress_snapshot(*, learner_id: int, course_id: int) -> ProgressSnapshot:
+def progress_snapshot(*, learner_id: int, course_id: int, outline: list[dict] | None = None) -> ProgressSnapshot:
     """One learner's progress in one course, from the source-of-truth rows, in 4 queries whatever
-    the size of the course or the tables."""
+    the size of the course or the tables (2 when the caller passes the course's ``outline``, which
+    already lists its lessons and quizzes)."""
     completed = LessonCompletion.objects.filter(learner_id=learner_id, course_id=course_id).values_list(
         "lesson_id", "completed_at"
     )
     completed_ids = frozenset(lesson_id for lesson_id, _ in completed)
     last_lesson = max((at for _, at in completed), default=None)
-    lesson_ids = set(Lesson.objects.filter(course_id=course_id).values_list("id", flat=True))
-    quiz_ids = list(Quiz.objects.filter(course_id=course_id).values_list("id", flat=True))
+    if outline is not None:
+        lesson_ids = {lesson["id"] for m in outline for lesson in m["lessons"]}
+        quiz_ids = [q["id"] for m in outline for q in m["quizzes"]]
+    else:
+        lesson_ids = set(Lesson.objects.filter(course_id=course_id).values_list("id", flat=True))
+        quiz_ids = list(Quiz.objects.filter(course_id=course_id).values_list("id", flat=True))
     # Grouped over this learner's own attempts only (index learner, course, quiz): the cost does not
     # grow with other learners' rows.
     attempt_rows = (
@@ -190,8 +195,9 @@ def module_lock_reason(*, course: Course, module_id: int, learner_id: int) -> st
     """Why a learner may not open content of ``module_id`` yet, or None when it is open."""
     if not course.sequential:
         return None
-    structure = outline_structure(course_outline(course=course))
-    snapshot = progress_snapshot(learner_id=learner_id, course_id=course.pk)
+    outline = course_outline(course=course)
+    structure = outline_structure(outline)
+    snapshot = progress_snapshot(learner_id=learner_id, course_id=course.pk, outline=outline)
     if module_id in locked_module_ids(structure=structure, snapshot=snapshot):
         return "This lesson is locked: complete every lesson and pass every quiz of the earlier modules first."
     return None
@@ -276,8 +282,8 @@ def progress_report(*, enrollment: Enrollment, course: Course) -> dict:
     """The progress endpoint's body for one enrollment, computed live from the source rows."""
     from django.conf import settings
 
-    snapshot = progress_snapshot(learner_id=enrollment.learner_id, course_id=course.pk)
     outline = course_outline(course=course)
+    snapshot = progress_snapshot(learner_id=enrollment.learner_id, course_id=course.pk, outline=outline)
     quizzes = []
     for module in outline:
         for quiz in module["quizzes"]:
@@ -347,3 +353,39 @@ def enrollment_events(*, enrollment: Enrollment):
     from courseware.models import EnrollmentEvent
 
     return EnrollmentEvent.objects.filter(enrollment=enrollment).select_related("actor").order_by("at", "id")
+
+
+def course_detail_public(*, course: Course) -> dict:
+    """The course page as anyone sees it (no learner state), cached with the outline: every field of
+    the catalog entry, the description and the modules. The caller overlays a learner's state."""
+    from django.core.cache import cache
+
+    key = "detail:" + _outline_cache_key(course)
+    data = cache.get(key)
+    if data is not None:
+        return data
+    outline = course_outline(course=course)
+    instructors = [u.display_name for u in course.instructors.all()]
+    data = {
+        "slug": course.slug,
+        "title": course.title,
+        "summary": course.summary,
+        "is_published": course.is_published,
+        "published_at": course.published_at,
+        "estimated_hours": float(course.estimated_hours),
+        "sequential": course.sequential,
+        "capacity": course.capacity,
+        "enrollment_opens_at": course.enrollment_opens_at,
+        "enrollment_closes_at": course.enrollment_closes_at,
+        "instructors": instructors,
+        "module_count": len(outline),
+        "lesson_count": sum(len(m["lessons"]) for m in outline),
+        "quiz_count": sum(len(m["quizzes"]) for m in outline),
+        "created_at": course.created_at,
+        "updated_at": course.updated_at,
+        "description": course.description,
+        "modules": outline_with_learner_state(course=course, outline=outline, snapshot=None),
+        "enrollment": None,
+    }
+    cache.set(key, data, timeout=24 * 3600)
+    return data

@@ -580,6 +580,7 @@ def course_instructor_add(*, course: Course, username: str) -> tuple[User, bool]
             code="not_an_instructor",
         )
     course.instructors.add(user)
+    course_touch(course_id=course.pk)  # the cached course page lists its instructors
     return user, True
 
 
@@ -597,6 +598,7 @@ def course_instructor_remove(*, course: Course, username: str) -> None:
             "A course keeps at least one instructor: add another before removing this one.", code="last_instructor"
         )
     course.instructors.remove(user)
+    course_touch(course_id=course.pk)
 
 
 # --- Authoring: courses as code over the API ------------------------------------------------------------

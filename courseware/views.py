@@ -70,17 +70,19 @@ class CourseViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: s.CourseDetailOutputSerializer, **ERRORS_404})
     def retrieve(self, request, slug=None):
+        """The course with its ordered outline. Anonymous: 1 query (the rest is cached until the
+        course's content changes); an enrolled learner adds their own state in 3 more."""
         course = self.get_course()
-        course = _with_counts(Course.objects.filter(pk=course.pk)).get()
-        outline = selectors.course_outline(course=course)
+        data = selectors.course_detail_public(course=course)
         enrollment = selectors.enrollment_get_active(user=request.user, course_id=course.pk)
-        snapshot = None
         if enrollment is not None:
-            snapshot = selectors.progress_snapshot(learner_id=request.user.pk, course_id=course.pk)
-        data = s.CourseListOutputSerializer(course).data
-        data["description"] = course.description
-        data["modules"] = selectors.outline_with_learner_state(course=course, outline=outline, snapshot=snapshot)
-        data["enrollment"] = s.EnrollmentOutputSerializer(enrollment).data if enrollment else None
+            outline = selectors.course_outline(course=course)
+            snapshot = selectors.progress_snapshot(learner_id=request.user.pk, course_id=course.pk, outline=outline)
+            data = {
+                **data,
+                "modules": selectors.outline_with_learner_state(course=course, outline=outline, snapshot=snapshot),
+                "enrollment": s.EnrollmentOutputSerializer(enrollment).data,
+            }
         return Response(data)
 
     @extend_schema(
