@@ -169,11 +169,11 @@ class LiveCelery:
         env.update(overrides)
         return env
 
-    def start_worker(self, **env: str) -> Worker:
+    def start_worker(self, queues: str = QUEUES, **env: str) -> Worker:
         name = f"test-{uuid.uuid4().hex[:8]}"
         log_path = self.tmp / f"{name}.log"
         command = [
-            str(CELERY), "-A", "config", "worker", "-Q", QUEUES, "-c", "2", "--pool", "prefork",
+            str(CELERY), "-A", "config", "worker", "-Q", queues, "-c", "2", "--pool", "prefork",
             "-n", f"{name}@%h", "-l", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip
         with log_path.open("wb") as log:
@@ -220,6 +220,8 @@ class LiveCelery:
         self.broker_url = url
         self.settings.CELERY_BROKER_URL = url
         self.app.conf.broker_url = url
+        # Celery reads CELERY_BROKER_URL from the environment before its configuration: set both.
+        os.environ["CELERY_BROKER_URL"] = url
         _reset_producer(self.app)
 
     def redis(self) -> redis.Redis:
@@ -292,6 +294,7 @@ def live_celery_fixture(transactional_db, settings, tmp_path) -> Iterator[LiveCe
     mail_dir.mkdir()
     live = LiveCelery(broker_url=url, mail_dir=mail_dir, tmp=tmp_path, app=app, settings=settings)
     saved = {"task_always_eager": app.conf.task_always_eager, "broker_url": app.conf.broker_url}
+    saved_env = os.environ.get("CELERY_BROKER_URL")
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
     live.use_broker(url)
@@ -304,5 +307,9 @@ def live_celery_fixture(transactional_db, settings, tmp_path) -> Iterator[LiveCe
         for process in live.services:
             live.stop_service(process)
         flush(url)
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env
         app.conf.update(saved)
         _reset_producer(app)

@@ -112,7 +112,12 @@ def test_twenty_concurrent_completions_of_the_last_lesson_give_one_certificate_a
 
 def test_worker_killed_mid_issuing_loses_nothing_and_duplicates_nothing(live_celery):
     enrollments = all_done(enrollments=one_lesson_left(learners=12)[0])
-    worker = live_celery.start_worker()
+    # The worker killed is the one issuing (progress queue). Mail goes through its own worker: a
+    # sender killed between the SMTP server's acceptance and the commit that records it would send
+    # that one message again on redelivery (no mail protocol can be told "already sent"), which is
+    # documented in docs/reliability.md rather than tested for here.
+    live_celery.start_worker(queues="email")
+    worker = live_celery.start_worker(queues="default,progress")
     for _ in range(8):  # many messages per enrollment: some are running, some waiting, at the kill
         for enrollment in enrollments:
             recompute_enrollment_progress.delay(enrollment.pk)
@@ -126,7 +131,7 @@ def test_worker_killed_mid_issuing_loses_nothing_and_duplicates_nothing(live_cel
 
     # Redis hands a dead worker's unacknowledged messages to the next worker after the visibility timeout.
     time.sleep(VISIBILITY_TIMEOUT + 1)
-    live_celery.start_worker()
+    live_celery.start_worker(queues="default,progress")
     try:
         wait_until(lambda: sent_certificate_emails() == len(enrollments), timeout=40)
     except AssertionError:
