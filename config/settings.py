@@ -116,6 +116,10 @@ else:
             conn_health_checks=True,
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A database that accepts connections but never answers fails a request (and /healthz) in
+        # seconds instead of hanging it: libpq waits forever by default.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (Redis when configured; shared by every host) ----------------------------------------
