@@ -19,6 +19,7 @@ from courseware.tasks import recompute_enrollment_progress, reconcile
 from lessons.models import Lesson, LessonCompletion
 from notifications.models import OutboundEmail
 from tests.factories import CertificateFactory, EnrollmentFactory, LessonCompletionFactory, build_course
+from tests.reliability.stack import record_figures
 from tests.worker import VISIBILITY_TIMEOUT, free_port, live_celery_fixture, requires_worker, wait_until  # noqa: F401
 
 pytestmark = [pytest.mark.worker, requires_worker, pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
@@ -142,6 +143,25 @@ def test_worker_killed_mid_issuing_loses_nothing_and_duplicates_nothing(live_cel
         ) from None
     live_celery.wait_idle()
     assert_one_certificate_and_one_email_each(live_celery, enrollments)
+    # The killed tasks' work completed, exactly once: every enrollment ends completed at 100 %.
+    completed = Enrollment.objects.filter(
+        pk__in=[e.pk for e in enrollments], status=Enrollment.Status.COMPLETED, progress=100
+    ).count()
+    certificates = Certificate.objects.count()
+    emails = OutboundEmail.objects.filter(kind="certificate").count()
+    files = len(live_celery.certificate_mails())
+    record_figures(
+        "fault_worker_sigkill",
+        messages_sent=8 * len(enrollments),
+        faults_injected=1,
+        unacknowledged_at_kill=unacknowledged,
+        certificates_before_kill=issued_before_kill,
+        rows_checked=certificates + emails + len(enrollments),
+        enrollments_completed=completed,
+        email_files=files,
+        duplicates_found=(certificates - len(enrollments)) + (emails - len(enrollments)) + (files - len(enrollments)),
+    )
+    assert completed == len(enrollments)
 
 
 def test_broker_down_while_learners_complete_then_reconcile_catches_up(live_celery, caplog):
@@ -217,3 +237,12 @@ def test_smtp_failure_is_retried_with_backoff_recorded_failed_then_resent(live_c
     email.refresh_from_db()
     assert email.status == OutboundEmail.Status.SENT and email.attempts == 4 and email.last_error == ""
     assert len(live_celery.certificate_mails(certificate.code)) == 1
+    record_figures(
+        "fault_smtp_refused",
+        faults_injected=3,
+        tries_before_failed=3,
+        seconds_until_failed=round(elapsed, 1),
+        resends=1,
+        email_files=len(live_celery.certificate_mails(certificate.code)),
+        duplicates_found=len(live_celery.certificate_mails(certificate.code)) - 1,
+    )
