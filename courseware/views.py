@@ -76,7 +76,7 @@ class CourseViewSet(viewsets.GenericViewSet):
         data = selectors.course_detail_public(course=course)
         enrollment = selectors.enrollment_get_active(user=request.user, course_id=course.pk)
         if enrollment is not None:
-            outline = selectors.course_outline(course=course)
+            outline = data["modules"]  # the outline, with the public (empty) learner state to overlay
             snapshot = selectors.progress_snapshot(learner_id=request.user.pk, course_id=course.pk, outline=outline)
             data = {
                 **data,
