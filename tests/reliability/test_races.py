@@ -19,6 +19,7 @@ from lessons.models import Lesson, LessonCompletion
 from notifications.models import OutboundEmail
 from quizzes.models import Quiz, QuizAttempt
 from tests.factories import (
+    PASSWORD,
     AdminFactory,
     EnrollmentFactory,
     LessonCompletionFactory,
@@ -191,6 +192,57 @@ def test_parallel_bulk_enrollments_of_overlapping_lists_make_no_duplicates(api_s
     assert rows == distinct == len(wanted)
     assert set(Enrollment.objects.filter(course=course).values_list("learner_id", flat=True)) == wanted
     assert enrolled_reports == len(wanted)  # each learner reported "enrolled" by exactly one request
+
+
+@on_postgres()
+def test_parallel_enrollments_at_the_capacity_boundary_fill_exactly_the_places(api_server):
+    course = build_course(modules=1, lessons_per_module=1, quiz_per_module=False, capacity=5)
+    tokens = [token_for(UserFactory()) for _ in range(20)]
+
+    answers = parallel(
+        [(lambda t=t: api_server.post(f"/api/courses/{course.slug}/enroll/", token=t)) for t in tokens], threads=20
+    )
+
+    counts = statuses(answers)
+    rows = Enrollment.objects.filter(course=course).count()
+    record_figures(
+        "race_capacity",
+        requests_sent=len(answers),
+        statuses=dict(counts),
+        rows_checked=rows,
+        duplicates_found=max(0, rows - 5),
+    )
+    assert counts == {201: 5, 400: 15}, (counts, api_server.log()[-3000:])
+    assert rows == 5
+    assert all("full" in a.json()["detail"] for a in answers if a.status == 400)
+
+
+@on_postgres()
+def test_parallel_registrations_of_one_name_make_one_account(api_server):
+    from accounts.models import User
+
+    names = ["Grace", "grace", "GRACE", "gRaCe"] * 3  # the same name, cased differently
+    bodies = [
+        {"username": name, "email": f"grace{i}@example.com" if i % 2 else "Grace@Example.com", "password": PASSWORD}
+        for i, name in enumerate(names)
+    ]
+
+    answers = parallel(
+        [(lambda b=b: api_server.post("/api/auth/register/", body=b)) for b in bodies], threads=len(bodies)
+    )
+
+    counts = statuses(answers)
+    accounts = User.objects.filter(username__iexact="grace").count()
+    by_email = User.objects.filter(email__iexact="grace@example.com").count()
+    record_figures(
+        "race_registrations",
+        requests_sent=len(answers),
+        statuses=dict(counts),
+        rows_checked=accounts,
+        duplicates_found=max(0, accounts - 1) + max(0, by_email - 1),
+    )
+    assert counts == {201: 1, 400: len(bodies) - 1}, (counts, [a.body[:200] for a in answers], api_server.log()[-3000:])
+    assert accounts == 1 and by_email <= 1
 
 
 # --- SQLite (the embedded default) ------------------------------------------------------------------
