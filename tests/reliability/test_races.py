@@ -107,6 +107,32 @@ def test_parallel_quiz_submissions_at_max_attempts_store_exactly_max(api_server)
     assert stored == 3 and numbers == [1, 2, 3]
 
 
+@on_postgres()
+def test_parallel_starts_of_a_timed_quiz_open_one_attempt(api_server):
+    course = build_course(modules=1, lessons_per_module=1, quiz_per_module=True)
+    quiz = Quiz.objects.get(course=course)
+    Quiz.objects.filter(pk=quiz.pk).update(time_limit_minutes=10, max_attempts=3)
+    enrollment = EnrollmentFactory(course=course)
+    token = token_for(enrollment.learner)
+
+    answers = parallel(
+        [lambda: api_server.post(f"/api/quizzes/{quiz.pk}/attempts/start/", token=token)] * 12, threads=12
+    )
+
+    counts = statuses(answers)
+    rows = QuizAttempt.objects.filter(quiz=quiz, learner=enrollment.learner).count()
+    ids = {a.json()["id"] for a in answers if a.status in (200, 201)}
+    record_figures(
+        "race_timed_quiz_start",
+        requests_sent=len(answers),
+        statuses=dict(counts),
+        rows_checked=rows,
+        duplicates_found=rows - 1,
+    )
+    assert counts == {201: 1, 200: 11}, (counts, api_server.log()[-3000:])
+    assert rows == 1 and len(ids) == 1  # every request got the one open attempt
+
+
 @on_postgres(timeout=150)
 def test_hundred_parallel_completions_of_the_last_lesson_one_certificate_one_email(live_celery, api_server):
     live_celery.start_worker()
