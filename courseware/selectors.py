@@ -24,6 +24,13 @@ def course_list(*, user: User) -> QuerySet[Course]:
     return qs
 
 
+def catalog_is_public_for(*, user: User) -> bool:
+    """The caller sees exactly the published courses (no unpublished course of their own)."""
+    if not user.is_authenticated:
+        return True
+    return not user_is_admin(user) and not Course.objects.filter(instructors=user, is_published=False).exists()
+
+
 def course_get(*, user: User, slug: str) -> Course | None:
     return course_list(user=user).filter(slug=slug).first()
 

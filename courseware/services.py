@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from config.errors import ApplicationError
 from config.tasks import enqueue_on_commit
+from courseware.catalog_cache import catalog_changed
 from courseware.models import Certificate, Course, Enrollment, EnrollmentEvent, Module
 from courseware.selectors import progress_snapshot
 
@@ -32,6 +33,7 @@ def course_content_changed(*, course_id: int) -> None:
     from courseware import tasks
 
     Course.objects.filter(pk=course_id).update(content_version=F("content_version") + 1, updated_at=timezone.now())
+    catalog_changed()  # lesson and quiz counts are on the catalog
     enqueue_on_commit(tasks.refresh_course_progress, course_id)
 
 
@@ -358,6 +360,7 @@ def course_touch(*, course_id: int) -> None:
     """Call after text of a course's content changes (titles, bodies): invalidates cached outlines
     without marking learners' progress stale."""
     Course.objects.filter(pk=course_id).update(updated_at=timezone.now())
+    catalog_changed()
 
 
 # --- Authoring: positions and slugs of course content ---------------------------------------------

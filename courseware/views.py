@@ -1,6 +1,7 @@
 """Course catalog, enrollment, progress and certificate endpoints. Thin: validate input, call a
 service or selector, shape the output."""
 
+from django.core.cache import cache
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -15,6 +16,7 @@ from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404
 from courseware import selectors, services
 from courseware import serializers as s
 from courseware.access import course_for_write
+from courseware.catalog_cache import PAGE_TIMEOUT, catalog_page_key
 from courseware.filters import CourseFilter, EnrollmentFilter
 from courseware.models import Certificate, Course, Enrollment
 from courseware.permissions import IsInstructor
@@ -64,9 +66,18 @@ class CourseViewSet(viewsets.GenericViewSet):
         return course
 
     def list(self, request):
-        qs = self.filter_queryset(_with_counts(self.get_queryset()))
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(s.CourseListOutputSerializer(page, many=True).data)
+        """Pages that everyone sees alike (anonymous callers and learners who teach nothing) come
+        from the shared cache until a course changes."""
+        shared = selectors.catalog_is_public_for(user=request.user)
+        key = catalog_page_key(url=request.build_absolute_uri()) if shared else None
+        data = cache.get(key) if key else None
+        if data is None:
+            qs = self.filter_queryset(_with_counts(self.get_queryset()))
+            page = self.paginate_queryset(qs)
+            data = self.get_paginated_response(s.CourseListOutputSerializer(page, many=True).data).data
+            if key:
+                cache.set(key, data, timeout=PAGE_TIMEOUT)
+        return Response(data)
 
     @extend_schema(responses={200: s.CourseDetailOutputSerializer, **ERRORS_404})
     def retrieve(self, request, slug=None):

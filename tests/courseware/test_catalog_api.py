@@ -306,3 +306,29 @@ def test_cached_outline_follows_content_changes_made_through_the_api():
     assert progress["total_lessons"] == 2
     assert author.delete(f"/api/lessons/{new.json()['id']}/").status_code == 204
     assert [item["title"] for item in client.get(url).json()["modules"][0]["lessons"]] == ["Renamed"]
+
+
+# --- Shared catalog cache ------------------------------------------------------------------------------
+def test_a_cached_catalog_page_costs_no_query_and_any_course_change_refreshes_it(
+    django_assert_num_queries, django_capture_on_commit_callbacks, instructor
+):
+    first = CourseFactory(title="Alpha", instructors=[instructor])
+    anonymous = APIClient()
+    assert [c["title"] for c in anonymous.get("/api/courses/").json()["results"]] == ["Alpha"]
+    with django_assert_num_queries(0):
+        assert anonymous.get("/api/courses/").status_code == 200
+
+    author = client_for(instructor)
+    with django_capture_on_commit_callbacks(execute=True):
+        author.patch(f"/api/courses/{first.slug}/", {"title": "Alpha, revised"}, format="json")
+    assert [c["title"] for c in anonymous.get("/api/courses/").json()["results"]] == ["Alpha, revised"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        CourseFactory(title="Beta")
+    assert [c["title"] for c in anonymous.get("/api/courses/").json()["results"]] == ["Alpha, revised", "Beta"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        author.post(f"/api/courses/{first.slug}/unpublish/")
+    assert [c["title"] for c in anonymous.get("/api/courses/").json()["results"]] == ["Beta"]
+    # The instructor sees their unpublished course: their page is never the shared one.
+    assert {c["title"] for c in author.get("/api/courses/").json()["results"]} == {"Alpha, revised", "Beta"}
