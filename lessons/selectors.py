@@ -12,21 +12,26 @@ def lesson_get(*, lesson_id: int) -> Lesson | None:
 
 @dataclass(frozen=True)
 class LessonNeighbours:
-    previous: Lesson | None
-    next: Lesson | None
+    previous: dict | None  # {"id", "slug", "title"}
+    next: dict | None
 
 
 def lesson_neighbours(*, lesson: Lesson) -> LessonNeighbours:
-    """Previous and next lessons in course order (module position, then lesson position), 2 queries."""
-    base = Lesson.objects.filter(course_id=lesson.course_id).only("id", "slug", "title", "module_id", "position")
-    mpos, pos = lesson.module.position, lesson.position
-    from django.db.models import Q
+    """Previous and next lessons in course order (module position, then lesson position), read from
+    the course's cached outline: no query when it is warm."""
+    from courseware.selectors import course_outline
 
-    before = Q(module__position__lt=mpos) | Q(module__position=mpos, position__lt=pos)
-    after = Q(module__position__gt=mpos) | Q(module__position=mpos, position__gt=pos)
-    previous = base.filter(before).order_by("-module__position", "-position").first()
-    following = base.filter(after).order_by("module__position", "position").first()
-    return LessonNeighbours(previous=previous, next=following)
+    ordered = [item for module in course_outline(course=lesson.course) for item in module["lessons"]]
+    index = next((i for i, item in enumerate(ordered) if item["id"] == lesson.pk), None)
+    if index is None:  # the outline is being rebuilt under a concurrent change
+        return LessonNeighbours(previous=None, next=None)
+
+    def link(i: int) -> dict | None:
+        if 0 <= i < len(ordered):
+            return {"id": ordered[i]["id"], "slug": ordered[i]["slug"], "title": ordered[i]["title"]}
+        return None
+
+    return LessonNeighbours(previous=link(index - 1), next=link(index + 1))
 
 
 def lesson_is_completed(*, lesson: Lesson, user: User) -> bool:

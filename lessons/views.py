@@ -13,10 +13,6 @@ from lessons import serializers as s
 from lessons.models import LessonCompletion
 
 
-def _link(lesson) -> dict | None:
-    return {"id": lesson.pk, "slug": lesson.slug, "title": lesson.title} if lesson else None
-
-
 class LessonView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -47,8 +43,8 @@ class LessonDetailView(LessonView):
                 "body_html": lesson.body_html,
                 "completed": completion is not None,
                 "completed_at": completion.completed_at if completion else None,
-                "previous": _link(neighbours.previous),
-                "next": _link(neighbours.next),
+                "previous": neighbours.previous,
+                "next": neighbours.next,
             }
         )
 
