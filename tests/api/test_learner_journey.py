@@ -62,3 +62,52 @@ def test_register_login_enroll_learn_pass_and_get_certificate(django_capture_on_
     public = APIClient().get(f"/api/certificates/{code}/")
     assert public.status_code == 200
     assert public.json()["revoked"] is False
+
+
+def test_the_seed_course_end_to_end_through_the_api(django_capture_on_commit_callbacks):
+    """The seed course, imported as `make run` imports it, completed through the contract alone:
+    every lesson read and completed, every quiz passed, progress 100 %, one certificate, one email
+    with the PDF attached."""
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from quizzes.models import Quiz
+    from tests.factories import right_answers
+
+    call_command("import_course", str(Path(__file__).resolve().parents[2] / "content/selling-in-vs-selling-out"))
+    client = APIClient()
+    client.post(
+        "/api/auth/register/", {"username": "grace", "email": "grace@example.com", "password": "s3ll-in-not-out"}
+    )
+    token = client.post("/api/auth/token/", {"username": "grace", "password": "s3ll-in-not-out"}).json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.post("/api/courses/selling-in-vs-selling-out/enroll/").status_code == 201
+
+    outline = client.get("/api/courses/selling-in-vs-selling-out/").json()
+    lessons = [lesson for module in outline["modules"] for lesson in module["lessons"]]
+    quizzes = [quiz for module in outline["modules"] for quiz in module["quizzes"]]
+    assert len(outline["modules"]) >= 5 and len(lessons) >= 8 and len(quizzes) >= 5
+    for lesson in lessons:
+        page = client.get(f"/api/lessons/{lesson['id']}/").json()
+        assert "<h2" in page["body_html"] and "<script" not in page["body_html"]
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(f"/api/lessons/{lesson['id']}/complete/").status_code == 200
+    for quiz in quizzes:
+        shown = client.get(f"/api/quizzes/{quiz['id']}/").json()
+        assert all(set(c) == {"id", "text"} for q in shown["questions"] for c in q["choices"])
+        with django_capture_on_commit_callbacks(execute=True):
+            r = client.post(
+                f"/api/quizzes/{quiz['id']}/attempts/", {"answers": right_answers(Quiz.objects.get(pk=quiz["id"]))}
+            )
+        assert r.status_code == 201 and r.json()["passed"] is True
+
+    progress = client.get("/api/courses/selling-in-vs-selling-out/progress/").json()
+    assert progress["progress"] == 100 and progress["status"] == "completed"
+    assert progress["completed_lessons"] == progress["total_lessons"] == len(lessons)
+    code = progress["certificate"]["code"]
+    certificate_mails = [m for m in mail.outbox if code in m.body]
+    assert len(certificate_mails) == 1
+    (attachment,) = certificate_mails[0].attachments
+    assert attachment[2] == "application/pdf" and attachment[1][:4] == b"%PDF"
+    assert APIClient().get(f"/api/certificates/{code}/").json()["course_title"] == "Selling In vs Selling Out"
