@@ -12,7 +12,7 @@ from accounts import serializers as s
 from accounts.models import User
 from accounts.selectors import user_is_admin, user_roles
 from accounts.services import instructor_grant, user_register, user_update_profile
-from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403
+from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_429
 
 
 class RegisterView(APIView):
@@ -23,7 +23,9 @@ class RegisterView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
-    @extend_schema(request=s.RegisterInputSerializer, responses={201: s.UserOutputSerializer, **ERRORS_400})
+    @extend_schema(
+        request=s.RegisterInputSerializer, responses={201: s.UserOutputSerializer, **ERRORS_400, **ERRORS_429}
+    )
     def post(self, request):
         data = s.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -39,7 +41,7 @@ class TokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=s.TokenInputSerializer, responses={200: s.TokenOutputSerializer, **ERRORS_400})
+    @extend_schema(request=s.TokenInputSerializer, responses={200: s.TokenOutputSerializer, **ERRORS_400, **ERRORS_429})
     def post(self, request):
         data = s.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

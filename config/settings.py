@@ -226,6 +226,10 @@ SPECTACULAR_SETTINGS = {
         "EmailStatusEnum": "notifications.models.OutboundEmail.Status",
     },
     "SECURITY": [{"tokenAuth": []}, {"cookieAuth": []}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.document_pagination_errors",
+    ],
 }
 
 # --- Celery -----------------------------------------------------------------------------------

@@ -95,9 +95,11 @@ class ContentErrorSerializer(serializers.Serializer):
 
 
 class CourseContentInvalidSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    errors = ContentErrorSerializer(many=True)
+    """Invalid content (``detail``, ``code``, ``errors``), or a form error (``{"file": ["..."]}``)."""
+
+    detail = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
+    errors = ContentErrorSerializer(many=True, required=False)
 
 
 # --- Roster -------------------------------------------------------------------------------------------

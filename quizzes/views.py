@@ -114,6 +114,8 @@ class _Pagination(PageNumberPagination):
 
 
 class QuizAttemptsView(QuizView):
+    pagination_class = _Pagination  # so the schema describes the page that GET answers, not a bare list
+
     def get_throttles(self):
         if self.request.method == "POST":
             self.throttle_scope = "quiz_submit"
