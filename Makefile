@@ -77,3 +77,7 @@ beat: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+## Schemathesis over every operation of the OpenAPI schema, 200 examples each (the test run does 10).
+fuzz: install
+	FUZZ_EXAMPLES=200 $(BIN)/pytest tests/security/test_fuzz_schemathesis.py
