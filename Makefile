@@ -81,3 +81,9 @@ clean:
 ## Schemathesis over every operation of the OpenAPI schema, 200 examples each (the test run does 10).
 fuzz: install
 	FUZZ_EXAMPLES=200 $(BIN)/pytest tests/security/test_fuzz_schemathesis.py
+
+## Load benchmark of the production stack (PostgreSQL DB courses_bench, Redis DBs 8/9, gunicorn, Celery, wrk)
+## → bench/results.md.  BENCH_ARGS=--quick for a smoke run.
+bench:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) bench/run.py $(BENCH_ARGS)
