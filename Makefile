@@ -84,6 +84,6 @@ fuzz: install
 
 ## Load benchmark of the production stack (PostgreSQL DB courses_bench, Redis DBs 8/9, gunicorn, Celery, wrk)
 ## → bench/results.md.  BENCH_ARGS=--quick for a smoke run.
-bench:
+bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/run.py $(BENCH_ARGS)
