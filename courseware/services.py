@@ -464,6 +464,15 @@ def content_save_guard() -> Iterator[None]:
         raise Conflict("A concurrent change took this slug or position; try again.", code="concurrent_change")
 
 
+def content_title_check(item: models.Model, errors: dict[str, list[str]]) -> None:
+    """Strip a lesson's or quiz's title in place and record what is wrong with it in ``errors``."""
+    item.title = (item.title or "").strip()
+    if not item.title:
+        errors["title"] = ["This field may not be blank."]
+    elif len(item.title) > 200:
+        errors["title"] = ["At most 200 characters."]
+
+
 def content_slug_validate(*, slug: str, field: str = "slug") -> None:
     """Slugs of modules, lessons and quizzes: what the course-as-code format accepts."""
     if not isinstance(slug, str) or not CONTENT_SLUG_RE.match(slug):

@@ -9,6 +9,7 @@ from courseware.models import Enrollment, Module
 from courseware.services import (
     content_save_guard,
     content_slug_validate,
+    content_title_check,
     course_content_changed,
     course_touch,
     module_item_move,
@@ -50,11 +51,7 @@ MINUTES_MAX = 600
 
 def _lesson_check(lesson: Lesson) -> None:
     errors: dict[str, list[str]] = {}
-    lesson.title = (lesson.title or "").strip()
-    if not lesson.title:
-        errors["title"] = ["This field may not be blank."]
-    elif len(lesson.title) > 200:
-        errors["title"] = ["At most 200 characters."]
+    content_title_check(lesson, errors)
     if not 1 <= lesson.estimated_minutes <= MINUTES_MAX:
         errors["estimated_minutes"] = [f"Must be between 1 and {MINUTES_MAX}."]
     if errors:

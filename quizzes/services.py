@@ -15,6 +15,7 @@ from courseware.services import (
     content_save_guard,
     content_slug_from_title,
     content_slug_validate,
+    content_title_check,
     course_content_changed,
     course_touch,
     module_item_move,
@@ -167,11 +168,7 @@ CHOICE_TEXT_MAX = 500
 
 def _quiz_check(quiz: Quiz) -> None:
     errors: dict[str, list[str]] = {}
-    quiz.title = (quiz.title or "").strip()
-    if not quiz.title:
-        errors["title"] = ["This field may not be blank."]
-    elif len(quiz.title) > 200:
-        errors["title"] = ["At most 200 characters."]
+    content_title_check(quiz, errors)
     if not 0 <= quiz.pass_percent <= 100:
         errors["pass_percent"] = ["Must be between 0 and 100."]
     if not 1 <= quiz.max_attempts <= SMALLINT_MAX:
