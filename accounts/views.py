@@ -5,7 +5,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import serializers as s
@@ -13,6 +12,7 @@ from accounts.models import User
 from accounts.selectors import user_is_admin, user_roles
 from accounts.services import instructor_grant, user_register, user_update_profile
 from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_429
+from config.throttling import ScopedRateThrottle
 
 
 class RegisterView(APIView):

@@ -770,7 +770,15 @@ def main() -> int:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    gunicorn_cmd = [str(VENV_BIN / "gunicorn"), "config.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
+    # The production settings file (config/gunicorn.conf.py: workers = 2 x cores + 1, sync), on loopback.
+    gunicorn_cmd = [
+        str(VENV_BIN / "gunicorn"),
+        "-c",
+        "config/gunicorn.conf.py",
+        "config.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
     celery_cmd = [str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", "default,progress,email", "-c", "2",
                   "-I", "bench.noop", "-n", f"bench-{port}@%h", "-l", "warning"]  # fmt: skip
     gunicorn = worker = None

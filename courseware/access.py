@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User
+from accounts.selectors import user_is_admin
 from courseware import selectors
 from courseware.models import Course, Enrollment, Module
 from courseware.permissions import CanWriteCourse
@@ -22,21 +23,25 @@ class ContentAccess:
     course: Course
     enrollment: Enrollment | None  # None for staff previewing
     is_staff_view: bool
+    header: selectors.LearnerHeader  # the caller's state, read once (see ``learner_header``)
 
 
-def content_access(*, user: User, course: Course, module_id: int, for_write: bool = False) -> ContentAccess:
-    if not selectors.course_list(user=user).filter(pk=course.pk).exists():
+def content_access(*, user: User, course: Course, module_id: int, lesson_id: int | None = None) -> ContentAccess:
+    """Decide in one query (the caller's ``learner_header``; given ``lesson_id``, it also says when
+    they completed that lesson), plus one more in a sequential course to find locked modules."""
+    header = selectors.learner_header(user=user, course_id=course.pk, lesson_id=lesson_id)
+    staff = user_is_admin(user) or header.teaches
+    if not (course.is_published or staff):
         raise NotFound("Not found.")
-    if selectors.course_can_write(course=course, user=user):
-        enrollment = selectors.enrollment_get_active(user=user, course_id=course.pk)
-        return ContentAccess(course=course, enrollment=enrollment, is_staff_view=True)
-    enrollment = selectors.enrollment_get_active(user=user, course_id=course.pk)
+    if staff:
+        return ContentAccess(course=course, enrollment=header.active_enrollment, is_staff_view=True, header=header)
+    enrollment = header.active_enrollment
     if enrollment is None:
         raise PermissionDenied("You are not enrolled in this course.")
     reason = selectors.module_lock_reason(course=course, module_id=module_id, learner_id=user.pk)
     if reason:
         raise PermissionDenied(reason)
-    return ContentAccess(course=course, enrollment=enrollment, is_staff_view=False)
+    return ContentAccess(course=course, enrollment=enrollment, is_staff_view=False, header=header)
 
 
 # --- Authoring: who may write to a course ---------------------------------------------------------

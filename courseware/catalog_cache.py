@@ -1,42 +1,117 @@
-"""The catalog's shared cache: pages of the public catalog, valid until any course changes.
+"""Caches of published course content, exact across hosts.
 
-Every host keeps the pages in the shared cache (Redis in production) under a key that includes the
-catalog version; any write to a course (saved, deleted, touched, its instructors or content
-changed) bumps the version once its transaction commits, so no host ever serves a stale page.
-Signals are the decoupled hook here (cache invalidation only); the services also bump explicitly
-where they write with ``QuerySet.update()``, which sends no signal.
+Two layers, both keyed by the **content version**, one integer in the shared cache (Redis in
+production) that changes whenever any course or its content changes:
+
+- the shared cache holds catalog pages (and outlines, under keys of their own);
+- each process keeps what it serves most (course rows by slug, outlines, ready-made response
+  bytes, lesson pages, quiz answer keys) in its own memory, and uses an entry only while the
+  version it was built under is still current.
+
+Any write to a course (saved, deleted, touched, its instructors or content changed) bumps the
+version once its transaction commits, so no host serves stale content after that: each request
+reads the version once (one round trip, memoized until the request ends) and every local entry
+built under an older version is rebuilt. Signals are the decoupled hook here (cache invalidation
+only); the services also bump explicitly where they write with ``QuerySet.update()``, which sends
+no signal.
+
+When the shared cache cannot be read the version is unknown and the local layer is bypassed
+(everything comes from the database). A new version key starts from the clock, so a Redis that
+restarts empty never brings back a number an older entry was built under.
 """
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
 
 VERSION_KEY = "catalog:version"
 PAGE_TIMEOUT = 300
+LOCAL_MAX_ENTRIES = 2048  # per process; least recently used go first
+
+_request = threading.local()
+_local: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def _read_version() -> int | None:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def content_version() -> int | None:
+    """The current content version, or None when the shared cache is unreachable. Read once per
+    request (the request sees one consistent version); outside a request, read every time."""
+    if getattr(_request, "active", False):
+        if _request.version is None:
+            _request.version = _read_version()
+        return _request.version
+    return _read_version()
 
 
 def catalog_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY) or 1
-    return version
+    return content_version() or 0
 
 
 def catalog_page_key(*, url: str) -> str:
     return f"catalog:page:{catalog_version()}:{url}"
 
 
+def local_get(key: str, build: Callable[[], Any]) -> Any:
+    """``build()``'s value for ``key``, from this process's memory while the content version is
+    unchanged. ``build`` must depend only on course content (never on the caller)."""
+    version = content_version()
+    if version is None:
+        return build()
+    hit = _local.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    value = build()
+    with _local_lock:
+        _local[key] = (version, value)
+        _local.move_to_end(key)
+        while len(_local) > LOCAL_MAX_ENTRIES:
+            _local.popitem(last=False)
+    return value
+
+
+def local_clear() -> None:
+    with _local_lock:
+        _local.clear()
+
+
 def catalog_changed() -> None:
-    """Invalidate every cached catalog page, after the current transaction commits (a reader in
-    between would otherwise cache the old rows under the new version)."""
+    """Invalidate every cached page and local entry: now, so the writing transaction itself (and
+    its tests) read the change back, and again once the transaction commits, because a reader in
+    between may have cached the old rows under the first new version."""
+    _bump()
     transaction.on_commit(_bump)
 
 
 def _bump() -> None:
     try:
         cache.incr(VERSION_KEY)
-    except ValueError:  # the key expired or was evicted: any new value invalidates the old pages
-        cache.set(VERSION_KEY, catalog_version() + 1, timeout=None)
+    except ValueError:  # the key expired or was evicted: a fresh clock value invalidates the rest
+        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    if getattr(_request, "active", False):
+        _request.version = None  # this request's own later reads see its change
+
+
+def _request_started(sender, **kwargs) -> None:
+    _request.active = True
+    _request.version = None
+
+
+def _request_finished(sender, **kwargs) -> None:
+    _request.active = False
+    _request.version = None
 
 
 def _on_course_write(sender, **kwargs) -> None:
@@ -44,6 +119,7 @@ def _on_course_write(sender, **kwargs) -> None:
 
 
 def connect_signals() -> None:
+    from django.core.signals import request_finished, request_started
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from courseware.models import Course
@@ -51,3 +127,5 @@ def connect_signals() -> None:
     post_save.connect(_on_course_write, sender=Course, dispatch_uid="catalog.course_saved")
     post_delete.connect(_on_course_write, sender=Course, dispatch_uid="catalog.course_deleted")
     m2m_changed.connect(_on_course_write, sender=Course.instructors.through, dispatch_uid="catalog.instructors")
+    request_started.connect(_request_started, dispatch_uid="catalog.request_started")
+    request_finished.connect(_request_finished, dispatch_uid="catalog.request_finished")

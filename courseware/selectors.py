@@ -1,13 +1,15 @@
 """Reads for courses, enrollments, progress and certificates. Every queryset a view uses comes from
 here, already limited to what the caller may see."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import User
 from accounts.selectors import user_is_admin
+from config import rawsql
 from courseware.models import Certificate, Course, Enrollment
 from lessons.models import Lesson, LessonCompletion
 from quizzes.models import Quiz, QuizAttempt
@@ -33,6 +35,22 @@ def catalog_is_public_for(*, user: User) -> bool:
 
 def course_get(*, user: User, slug: str) -> Course | None:
     return course_list(user=user).filter(slug=slug).first()
+
+
+def course_get_published(*, user: User, slug: str) -> Course | None:
+    """``course_get`` for the learner paths: a published course comes from this process's memory
+    while the content version holds (no query); anything else is looked up as ``course_get`` does.
+    The caller gets its own copy."""
+    from copy import copy
+
+    from courseware.catalog_cache import local_get
+
+    course = local_get(f"course:{slug}", lambda: Course.objects.filter(slug=slug).first())
+    if course is not None and course.is_published:
+        return copy(course)
+    if course is None or not user.is_authenticated:
+        return None
+    return course_get(user=user, slug=slug)
 
 
 def course_is_taught_by(*, course: Course, user: User) -> bool:
@@ -107,51 +125,135 @@ class ProgressSnapshot:
 
 
 def progress_snapshot(*, learner_id: int, course_id: int, outline: list[dict] | None = None) -> ProgressSnapshot:
-    """One learner's progress in one course, from the source-of-truth rows, in 4 queries whatever
-    the size of the course or the tables (2 when the caller passes the course's ``outline``, which
-    already lists its lessons and quizzes)."""
-    completed = LessonCompletion.objects.filter(learner_id=learner_id, course_id=course_id).values_list(
-        "lesson_id", "completed_at"
-    )
-    completed_ids = frozenset(lesson_id for lesson_id, _ in completed)
-    last_lesson = max((at for _, at in completed), default=None)
+    """One learner's progress in one course, from the source-of-truth rows: one query for their own
+    completions and quiz standings (the cost grows with neither the course nor the tables), plus
+    two for the course's lessons and quizzes unless the caller passes the course's ``outline``."""
+    completed, standings = learner_items(learner_id=learner_id, course_id=course_id)
     if outline is not None:
         lesson_ids = {lesson["id"] for m in outline for lesson in m["lessons"]}
         quiz_ids = [q["id"] for m in outline for q in m["quizzes"]]
     else:
         lesson_ids = set(Lesson.objects.filter(course_id=course_id).values_list("id", flat=True))
         quiz_ids = list(Quiz.objects.filter(course_id=course_id).values_list("id", flat=True))
-    # Grouped over this learner's own attempts only (index learner, course, quiz): the cost does not
-    # grow with other learners' rows.
-    attempt_rows = (
-        QuizAttempt.objects.filter(learner_id=learner_id, course_id=course_id, status=QuizAttempt.Status.SUBMITTED)
-        .values("quiz_id")
-        .annotate(
-            best=Max("score"), passes=Count("id", filter=Q(passed=True)), tries=Count("id"), last=Max("submitted_at")
-        )
-        .values_list("quiz_id", "best", "passes", "tries", "last")
-    )
-    by_quiz = {row[0]: row for row in attempt_rows}
     quizzes = {}
     last_quiz = None
     for quiz_id in quiz_ids:
-        _, best, passes, tries, last = by_quiz.get(quiz_id, (quiz_id, None, 0, 0, None))
-        quizzes[quiz_id] = QuizStanding(
-            quiz_id=quiz_id, best_score=float(best) if best is not None else None, passed=passes > 0, attempts=tries
-        )
+        best, passes, tries, last = standings.get(quiz_id, (None, 0, 0, None))
+        quizzes[quiz_id] = QuizStanding(quiz_id=quiz_id, best_score=best, passed=passes > 0, attempts=tries)
         if last and (last_quiz is None or last > last_quiz):
             last_quiz = last
-    done_lessons = completed_ids & lesson_ids
+    done_lessons = frozenset(completed) & lesson_ids
     return ProgressSnapshot(
         total_lessons=len(lesson_ids),
         completed_lessons=len(done_lessons),
         total_quizzes=len(quizzes),
         passed_quizzes=sum(1 for q in quizzes.values() if q.passed),
-        completed_lesson_ids=frozenset(done_lessons),
+        completed_lesson_ids=done_lessons,
         quizzes=quizzes,
-        last_lesson_activity=last_lesson,
+        last_lesson_activity=max(completed.values(), default=None),
         last_quiz_activity=last_quiz,
     )
+
+
+# --- One learner's state in one course, in one round trip each ----------------------------------
+# The hot learner paths (course page, lesson, progress, completion, quiz attempt) need the caller's
+# enrollment, whether they teach the course, their certificate, and their completions and quiz
+# standings. These two selectors read them in one small query each, with SQL written once here
+# (portable: SQLite and PostgreSQL) so no request pays for building queries; every lookup is on an
+# index that starts with the learner, so the cost grows with neither the course nor the tables.
+@functools.cache
+def _header_sql() -> str:
+    sql = f"""
+        SELECT {rawsql.columns(Enrollment, "e")},
+            EXISTS(SELECT 1 FROM "{Course.instructors.through._meta.db_table}" i
+                   WHERE i."course_id" = %(course)s AND i."user_id" = %(user)s),
+            c."code", c."issued_at", c."revoked",
+            (SELECT lc."completed_at" FROM "{LessonCompletion._meta.db_table}" lc
+             WHERE lc."learner_id" = %(user)s AND lc."course_id" = %(course)s AND lc."lesson_id" = %(lesson)s)
+        FROM (SELECT 1 AS one) AS one
+        LEFT JOIN "{Enrollment._meta.db_table}" e ON e."learner_id" = %(user)s AND e."course_id" = %(course)s
+        LEFT JOIN "{Certificate._meta.db_table}" c ON c."learner_id" = %(user)s AND c."course_id" = %(course)s
+    """  # noqa: S608 (identifiers from model metadata only; every value is a parameter)
+    return sql
+
+
+@dataclass(frozen=True)
+class LearnerHeader:
+    enrollment: Enrollment | None  # whatever its status (dropped too)
+    teaches: bool
+    certificate: dict | None  # {"code", "issued_at", "revoked"}
+    lesson_completed_at: datetime | None  # of the ``lesson_id`` asked about
+
+    @property
+    def active_enrollment(self) -> Enrollment | None:
+        """The enrollment that grants access (active or completed)."""
+        e = self.enrollment
+        return e if e is not None and e.status != Enrollment.Status.DROPPED else None
+
+
+NO_HEADER = LearnerHeader(enrollment=None, teaches=False, certificate=None, lesson_completed_at=None)
+
+
+def learner_header(*, user: User, course_id: int, lesson_id: int | None = None) -> LearnerHeader:
+    """The caller's enrollment, whether they teach the course, their certificate and (given a
+    ``lesson_id``) when they completed that lesson: one query."""
+    if not user.is_authenticated:
+        return NO_HEADER
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(_header_sql(), {"user": user.pk, "course": course_id, "lesson": lesson_id or 0})
+        row = cursor.fetchone()
+    n = len(Enrollment._meta.concrete_fields)
+    enrollment = rawsql.instance(Enrollment, row[:n]) if row[0] is not None else None
+    teaches, code, issued_at, revoked, lesson_at = row[n:]
+    certificate = {"code": code, "issued_at": rawsql.aware(issued_at), "revoked": bool(revoked)} if code else None
+    return LearnerHeader(
+        enrollment=enrollment,
+        teaches=bool(teaches),
+        certificate=certificate,
+        lesson_completed_at=rawsql.aware(lesson_at),
+    )
+
+
+@functools.cache
+def _items_sql() -> str:
+    return f"""
+        SELECT 'l', "lesson_id", "completed_at", NULL, 0, 0
+        FROM "{LessonCompletion._meta.db_table}" WHERE "learner_id" = %(user)s AND "course_id" = %(course)s
+        UNION ALL
+        SELECT 'q', "quiz_id", MAX("submitted_at"), MAX("score"),
+            SUM(CASE WHEN "passed" THEN 1 ELSE 0 END), COUNT(*)
+        FROM "{QuizAttempt._meta.db_table}"
+        WHERE "learner_id" = %(user)s AND "course_id" = %(course)s AND "status" = %(submitted)s
+        GROUP BY "quiz_id"
+    """  # noqa: S608 (identifiers from model metadata only; every value is a parameter)
+
+
+def learner_items(
+    *, learner_id: int, course_id: int
+) -> tuple[dict[int, datetime], dict[int, tuple[float | None, int, int, datetime | None]]]:
+    """The learner's completed lessons ``{lesson_id: completed_at}`` and submitted-quiz standings
+    ``{quiz_id: (best score, passes, attempts, last submitted)}`` in one course: one query."""
+    from django.db import connection
+
+    completed: dict[int, datetime] = {}
+    standings: dict[int, tuple] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _items_sql(), {"user": learner_id, "course": course_id, "submitted": QuizAttempt.Status.SUBMITTED}
+        )
+        for kind, item_id, at, best, passes, tries in cursor.fetchall():
+            if kind == "l":
+                completed[item_id] = rawsql.aware(at)
+            else:
+                standings[item_id] = (
+                    float(best) if best is not None else None,
+                    int(passes),
+                    int(tries),
+                    rawsql.aware(at),
+                )
+    return completed, standings
 
 
 def certificate_list(*, user: User) -> QuerySet[Certificate]:
@@ -220,11 +322,17 @@ def _outline_cache_key(course: Course) -> str:
 def course_outline(*, course: Course) -> list[dict]:
     """The course's modules with their lessons and quizzes, as plain data, ordered by position.
     Built from 3 queries and cached until the course's content changes."""
+    from courseware.catalog_cache import local_get
+
+    key = _outline_cache_key(course)
+    return local_get(key, lambda: _course_outline_shared(course=course, key=key))
+
+
+def _course_outline_shared(*, course: Course, key: str) -> list[dict]:
     from django.core.cache import cache
 
     from courseware.models import Module
 
-    key = _outline_cache_key(course)
     outline = cache.get(key)
     if outline is not None:
         return outline
@@ -285,8 +393,9 @@ def next_lesson(*, outline: list[dict], snapshot: ProgressSnapshot) -> dict | No
     return None
 
 
-def progress_report(*, enrollment: Enrollment, course: Course) -> dict:
-    """The progress endpoint's body for one enrollment, computed live from the source rows."""
+def progress_report(*, enrollment: Enrollment, course: Course, certificate: dict | None) -> dict:
+    """The progress endpoint's body for one enrollment, computed live from the source rows
+    (``certificate``: the learner's, as ``learner_header`` read it)."""
     from django.conf import settings
 
     outline = course_outline(course=course)
@@ -305,7 +414,6 @@ def progress_report(*, enrollment: Enrollment, course: Course) -> dict:
                     "max_attempts": quiz["max_attempts"],
                 }
             )
-    certificate = Certificate.objects.filter(learner_id=enrollment.learner_id, course=course).first()
     base = settings.PUBLIC_BASE_URL
     return {
         "course": course.slug,
@@ -321,11 +429,9 @@ def progress_report(*, enrollment: Enrollment, course: Course) -> dict:
         "completed_at": enrollment.completed_at,
         "last_activity_at": snapshot.last_activity or enrollment.last_activity_at,
         "certificate": {
-            "code": certificate.code,
-            "issued_at": certificate.issued_at,
-            "revoked": certificate.revoked,
-            "url": f"{base}/certificates/{certificate.code}/",
-            "pdf_url": f"{base}/certificates/{certificate.code}.pdf",
+            **certificate,
+            "url": f"{base}/certificates/{certificate['code']}/",
+            "pdf_url": f"{base}/certificates/{certificate['code']}.pdf",
         }
         if certificate
         else None,
@@ -365,9 +471,25 @@ def enrollment_events(*, enrollment: Enrollment):
 def course_detail_public(*, course: Course) -> dict:
     """The course page as anyone sees it (no learner state), cached with the outline: every field of
     the catalog entry, the description and the modules. The caller overlays a learner's state."""
-    from django.core.cache import cache
+    from courseware.catalog_cache import local_get
 
     key = "detail:" + _outline_cache_key(course)
+    return local_get(key, lambda: _course_detail_shared(course=course, key=key))
+
+
+def course_detail_public_bytes(*, course: Course) -> bytes:
+    """``course_detail_public`` rendered to JSON once per process and content version."""
+    from drf_orjson_renderer.renderers import ORJSONRenderer
+
+    from courseware.catalog_cache import local_get
+
+    key = "detail-json:" + _outline_cache_key(course)
+    return local_get(key, lambda: ORJSONRenderer().render(course_detail_public(course=course)))
+
+
+def _course_detail_shared(*, course: Course, key: str) -> dict:
+    from django.core.cache import cache
+
     data = cache.get(key)
     if data is not None:
         return data

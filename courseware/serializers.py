@@ -69,6 +69,22 @@ class EnrollmentOutputSerializer(serializers.ModelSerializer):
             "last_activity_at",
         ]  # fmt: skip
 
+    def to_representation(self, instance: Enrollment) -> dict:
+        # The same fields, without building a field per value: this shape is on the hot course
+        # page of every enrolled learner. Datetimes are rendered by the JSON renderer, as DRF's
+        # own fields would (RFC 3339, UTC, "Z").
+        return {
+            "id": instance.pk,
+            "course": instance.course.slug,
+            "course_title": instance.course.title,
+            "status": instance.status,
+            "progress": instance.progress,
+            "enrolled_at": instance.enrolled_at,
+            "completed_at": instance.completed_at,
+            "dropped_at": instance.dropped_at,
+            "last_activity_at": instance.last_activity_at,
+        }
+
 
 class CourseDetailOutputSerializer(CourseListOutputSerializer):
     description = serializers.CharField()

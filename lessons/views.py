@@ -10,7 +10,6 @@ from courseware.access import authoring_gate, content_access, course_write_acces
 from lessons import authoring_serializers as authoring
 from lessons import selectors, services
 from lessons import serializers as s
-from lessons.models import LessonCompletion
 
 
 class LessonView(APIView):
@@ -26,27 +25,17 @@ class LessonView(APIView):
 class LessonDetailView(LessonView):
     @extend_schema(responses={200: s.LessonOutputSerializer, **ERRORS_401, **ERRORS_403, **ERRORS_404})
     def get(self, request, lesson_id: int):
-        """A lesson to read: sanitized HTML, estimated minutes, previous and next lessons."""
-        lesson = self.get_lesson(lesson_id)
-        content_access(user=request.user, course=lesson.course, module_id=lesson.module_id)
-        completion = LessonCompletion.objects.filter(learner=request.user, lesson=lesson).first()
-        neighbours = selectors.lesson_neighbours(lesson=lesson)
-        return Response(
-            {
-                "id": lesson.pk,
-                "slug": lesson.slug,
-                "title": lesson.title,
-                "course": lesson.course.slug,
-                "module": {"id": lesson.module_id, "title": lesson.module.title, "position": lesson.module.position},
-                "position": lesson.position,
-                "estimated_minutes": lesson.estimated_minutes,
-                "body_html": lesson.body_html,
-                "completed": completion is not None,
-                "completed_at": completion.completed_at if completion else None,
-                "previous": neighbours.previous,
-                "next": neighbours.next,
-            }
+        """A lesson to read: sanitized HTML, estimated minutes, previous and next lessons. The page
+        is shared by every reader (kept in memory until the course changes); the caller's access
+        and completion come from one query."""
+        page = selectors.lesson_page(lesson_id=lesson_id)
+        if page is None:
+            raise NotFound("No lesson with this id.")
+        access = content_access(
+            user=request.user, course=page.course_copy(), module_id=page.module_id, lesson_id=lesson_id
         )
+        completed_at = access.header.lesson_completed_at
+        return Response({**page.body, "completed": completed_at is not None, "completed_at": completed_at})
 
     @extend_schema(
         summary="Change a lesson (its course's instructors and admins).",
@@ -92,10 +81,18 @@ class LessonCompleteView(LessonView):
     )
     def post(self, request, lesson_id: int):
         """Mark the lesson completed for the caller. Idempotent: repeating it changes nothing."""
-        lesson = self.get_lesson(lesson_id)
-        access = content_access(user=request.user, course=lesson.course, module_id=lesson.module_id)
+        page = selectors.lesson_page(lesson_id=lesson_id)
+        if page is None:
+            raise NotFound("No lesson with this id.")
+        access = content_access(
+            user=request.user, course=page.course_copy(), module_id=page.module_id, lesson_id=lesson_id
+        )
         if access.enrollment is None:
             raise PermissionDenied("You are not enrolled in this course.")
+        if access.header.lesson_completed_at is not None:  # a repeat: nothing to write
+            completed_at = access.header.lesson_completed_at
+            return Response({"lesson": lesson_id, "completed": True, "completed_at": completed_at, "created": False})
+        lesson = page.lesson_ref()
         completion, created = services.lesson_completion_record(
             learner=request.user, lesson=lesson, enrollment=access.enrollment
         )

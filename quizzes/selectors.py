@@ -1,6 +1,7 @@
 """Reads for quizzes and attempts."""
 
 import random
+from copy import copy
 
 from django.db.models import Prefetch, QuerySet
 
@@ -13,10 +14,31 @@ def quiz_get(*, quiz_id: int) -> Quiz | None:
     return Quiz.objects.select_related("module", "course").filter(pk=quiz_id).first()
 
 
+def quiz_get_for_learner(*, quiz_id: int) -> Quiz | None:
+    """``quiz_get`` from this process's memory while the content version holds (see
+    ``courseware.catalog_cache``), as a copy the caller may change. For reading and taking
+    quizzes; authoring reads the row afresh."""
+    from courseware.catalog_cache import local_get
+
+    quiz = local_get(f"quiz:{quiz_id}", lambda: quiz_get(quiz_id=quiz_id))
+    if quiz is None:
+        return None
+    quiz = copy(quiz)
+    quiz.course = copy(quiz.course)
+    return quiz
+
+
 def quiz_questions(*, quiz: Quiz) -> list[Question]:
-    """Questions with their choices prefetched, in authored order (2 queries)."""
+    """Questions with their choices prefetched, in authored order: 2 queries, then none while the
+    content version holds (kept in this process's memory: treat them as read-only)."""
+    from courseware.catalog_cache import local_get
+
+    return local_get(f"quiz-questions:{quiz.pk}", lambda: _quiz_questions_read(quiz_id=quiz.pk))
+
+
+def _quiz_questions_read(*, quiz_id: int) -> list[Question]:
     return list(
-        Question.objects.filter(quiz=quiz)
+        Question.objects.filter(quiz_id=quiz_id)
         .order_by("position")
         .prefetch_related(Prefetch("choices", queryset=Choice.objects.order_by("position")))
     )

@@ -3,11 +3,11 @@ from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_409
 from config.pagination import PageNumberPagination
+from config.throttling import ScopedRateThrottle
 from courseware.access import authoring_gate, content_access, course_write_access, module_for_write, module_of_course
 from quizzes import authoring_serializers as authoring
 from quizzes import selectors, services
@@ -19,6 +19,12 @@ class QuizView(APIView):
 
     def get_quiz(self, quiz_id: int):
         quiz = selectors.quiz_get(quiz_id=quiz_id)
+        if quiz is None:
+            raise NotFound("No quiz with this id.")
+        return quiz
+
+    def get_quiz_for_learner(self, quiz_id: int):
+        quiz = selectors.quiz_get_for_learner(quiz_id=quiz_id)
         if quiz is None:
             raise NotFound("No quiz with this id.")
         return quiz
@@ -35,7 +41,7 @@ class QuizDetailView(QuizView):
     def get(self, request, quiz_id: int):
         """A quiz to take. Learners never see which choices are right; the course's instructors and
         admins also get ``is_correct`` and ``explanation`` on each choice."""
-        quiz = self.get_quiz(quiz_id)
+        quiz = self.get_quiz_for_learner(quiz_id)
         access = content_access(user=request.user, course=quiz.course, module_id=quiz.module_id)
         questions = selectors.quiz_questions(quiz=quiz)
         attempts = list(selectors.attempt_list(quiz=quiz, user=request.user))
@@ -125,7 +131,7 @@ class QuizAttemptsView(QuizView):
     @extend_schema(responses={200: s.AttemptOutputSerializer(many=True), **ERRORS_401, **ERRORS_403, **ERRORS_404})
     def get(self, request, quiz_id: int):
         """The caller's attempts on this quiz, oldest first, with feedback."""
-        quiz = self.get_quiz(quiz_id)
+        quiz = self.get_quiz_for_learner(quiz_id)
         self.learner_access(request, quiz)
         attempts = list(selectors.attempt_list(quiz=quiz, user=request.user))
         questions = selectors.quiz_questions(quiz=quiz)
@@ -150,7 +156,7 @@ class QuizAttemptsView(QuizView):
     def post(self, request, quiz_id: int):
         """Submit answers; the server grades them. Over ``max_attempts`` or past a started attempt's
         deadline → 409. The right answers are revealed once the caller passed or used every attempt."""
-        quiz = self.get_quiz(quiz_id)
+        quiz = self.get_quiz_for_learner(quiz_id)
         access = self.learner_access(request, quiz)
         data = s.AttemptInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -179,7 +185,7 @@ class QuizAttemptStartView(QuizView):
     def post(self, request, quiz_id: int):
         """Start an attempt (for timed or shuffled quizzes): the server keeps its deadline and its
         question order. Idempotent: returns the open attempt if there is one."""
-        quiz = self.get_quiz(quiz_id)
+        quiz = self.get_quiz_for_learner(quiz_id)
         access = self.learner_access(request, quiz)
         attempt, created = services.quiz_attempt_start(quiz=quiz, learner=request.user, enrollment=access.enrollment)
         questions = selectors.quiz_questions(quiz=quiz)

@@ -1,0 +1,91 @@
+"""Rate limits as fixed-window counters in the shared cache: one atomic ``INCR`` per request.
+
+DRF's stock throttles keep a sliding log: every request reads the caller's list of timestamps,
+appends one and writes the whole list back. That costs two cache round trips and a pickle of up to
+``rate`` floats per request (thousands for a busy anonymous address), and two hosts racing on the
+same key can each lose the other's write. A counter per (scope, caller, window) costs one atomic
+round trip and a few bytes, and is exact across hosts. The price is the usual fixed-window one: a
+caller may spend one window's allowance at its very end and the next at the very start.
+
+When the cache is down (django-redis ignores the error and answers ``None``) requests are let
+through: a cache outage never fails a request.
+"""
+
+import logging
+import time
+
+from django.core.cache import cache
+from rest_framework import throttling
+
+logger = logging.getLogger(__name__)
+
+
+def _redis():
+    """The Redis client behind the default cache, or None for other backends (tests, embedded)."""
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    return get_client(write=True) if get_client else None
+
+
+class CounterThrottleMixin:
+    """Replaces ``SimpleRateThrottle.allow_request``/``wait`` (the rate parsing and the caller's
+    identity, ``get_cache_key``, stay DRF's)."""
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        ident = self.get_cache_key(request, view)
+        if ident is None:
+            return True
+        now = time.time()
+        window = int(now // self.duration)
+        self._window_ends = (window + 1) * self.duration
+        self._now = now
+        key = f"{ident}:w{window}"
+        count = _incr(key, timeout=int(self.duration) + 1)
+        return count is None or count <= self.num_requests
+
+    def wait(self) -> float | None:
+        return max(0.0, self._window_ends - self._now)
+
+
+def _incr(key: str, *, timeout: int) -> int | None:
+    """Count one hit on ``key`` (created with ``timeout`` on the first hit of its window)."""
+    client = _redis()
+    if client is not None:  # one round trip: INCR and, on the window's first hit, EXPIRE
+        try:
+            pipe = client.pipeline(transaction=False)
+            pipe.incr(cache.make_key(key))
+            pipe.expire(cache.make_key(key), timeout, nx=True)
+            count, _ = pipe.execute()
+            return count
+        except Exception:  # a cache outage never fails a request
+            logger.warning("throttle: cache unavailable, request let through", exc_info=True)
+            return None
+    try:
+        return cache.incr(key)
+    except ValueError:  # first hit of the window (or the key was evicted)
+        if cache.add(key, 1, timeout=timeout):
+            return 1
+        try:
+            return cache.incr(key)  # another request created it in between
+        except ValueError:
+            return None
+
+
+class AnonRateThrottle(CounterThrottleMixin, throttling.AnonRateThrottle):
+    pass
+
+
+class UserRateThrottle(CounterThrottleMixin, throttling.UserRateThrottle):
+    pass
+
+
+class ScopedRateThrottle(CounterThrottleMixin, throttling.ScopedRateThrottle):
+    def allow_request(self, request, view) -> bool:
+        # DRF's scoped throttle learns its scope (and so its rate) from the view, here.
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
