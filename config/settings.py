@@ -121,6 +121,12 @@ else:
         # A database that accepts connections but never answers fails a request (and /healthz) in
         # seconds instead of hanging it: libpq waits forever by default.
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
+        # Parameters travel apart from the SQL (PostgreSQL's extended protocol) and a statement run
+        # DB_PREPARE_THRESHOLD times on a connection is prepared once: the learner paths run the
+        # same few small queries all day, and preparing halves their cost. Behind a pooler in
+        # transaction mode (PgBouncer < 1.21), set DB_PREPARE_THRESHOLD=0.
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5) or None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (Redis when configured; shared by every host) ----------------------------------------

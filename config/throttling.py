@@ -77,7 +77,13 @@ class AnonRateThrottle(CounterThrottleMixin, throttling.AnonRateThrottle):
 
 
 class UserRateThrottle(CounterThrottleMixin, throttling.UserRateThrottle):
-    pass
+    """Signed-in callers only: anonymous ones are the anon throttle's (DRF's own user throttle
+    counts them a second time, by address)."""
+
+    def get_cache_key(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return None
+        return super().get_cache_key(request, view)
 
 
 class ScopedRateThrottle(CounterThrottleMixin, throttling.ScopedRateThrottle):
