@@ -150,6 +150,10 @@ if REDIS_URL:
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Content caches keyed by the content version (courseware.catalog_cache) need one version that every
+# process sees: Redis, or the single process of the embedded default. Several processes on a
+# database without Redis (each with its own in-memory cache) read everything from the database.
+CONTENT_VERSION_CACHE = bool(REDIS_URL) or EMBEDDED
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

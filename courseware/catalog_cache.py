@@ -20,25 +20,33 @@ When the shared cache cannot be read the version is unknown and the local layer 
 restarts empty never brings back a number an older entry was built under.
 """
 
+import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+logger = logging.getLogger(__name__)
+
 VERSION_KEY = "catalog:version"
 PAGE_TIMEOUT = 300
-LOCAL_MAX_ENTRIES = 2048  # per process; least recently used go first
+# Entries per process and space; least recently used go first. Catalog pages have a space of their
+# own, so searches (one page per query string) never push the outlines out.
+LOCAL_MAX_ENTRIES = {"content": 2048, "pages": 256}
 
 _request = threading.local()
-_local: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+_local: dict[str, OrderedDict[str, tuple[int, Any]]] = {space: OrderedDict() for space in LOCAL_MAX_ENTRIES}
 _local_lock = threading.Lock()
 
 
 def _read_version() -> int | None:
+    if not settings.CONTENT_VERSION_CACHE:
+        return None
     version = cache.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, time.time_ns(), timeout=None)
@@ -56,35 +64,35 @@ def content_version() -> int | None:
     return _read_version()
 
 
-def catalog_version() -> int:
-    return content_version() or 0
+def catalog_page_key(*, url: str) -> str | None:
+    """Where the catalog page at ``url`` is cached, or None when it must not be (no version)."""
+    version = content_version()
+    return f"catalog:page:{version}:{url}" if version is not None else None
 
 
-def catalog_page_key(*, url: str) -> str:
-    return f"catalog:page:{catalog_version()}:{url}"
-
-
-def local_get(key: str, build: Callable[[], Any]) -> Any:
+def local_get(key: str, build: Callable[[], Any], *, space: str = "content") -> Any:
     """``build()``'s value for ``key``, from this process's memory while the content version is
     unchanged. ``build`` must depend only on course content (never on the caller)."""
     version = content_version()
     if version is None:
         return build()
-    hit = _local.get(key)
+    entries = _local[space]
+    hit = entries.get(key)
     if hit is not None and hit[0] == version:
         return hit[1]
     value = build()
     with _local_lock:
-        _local[key] = (version, value)
-        _local.move_to_end(key)
-        while len(_local) > LOCAL_MAX_ENTRIES:
-            _local.popitem(last=False)
+        entries[key] = (version, value)
+        entries.move_to_end(key)
+        while len(entries) > LOCAL_MAX_ENTRIES[space]:
+            entries.popitem(last=False)
     return value
 
 
 def local_clear() -> None:
     with _local_lock:
-        _local.clear()
+        for entries in _local.values():
+            entries.clear()
 
 
 def catalog_changed() -> None:
@@ -100,6 +108,8 @@ def _bump() -> None:
         cache.incr(VERSION_KEY)
     except ValueError:  # the key expired or was evicted: a fresh clock value invalidates the rest
         cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    except Exception:  # Redis down: readers bypass the caches until it answers again
+        logger.warning("content version not bumped: cache unavailable", exc_info=True)
     if getattr(_request, "active", False):
         _request.version = None  # this request's own later reads see its change
 

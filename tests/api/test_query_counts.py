@@ -144,3 +144,25 @@ def test_sequential_lesson_detail_query_count_does_not_grow():
         first = world["course"].lessons.order_by("module__position", "position").first()
         counts.append(queries(world["client"], f"/api/lessons/{first.pk}/"))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["small", "large"])
+def test_warm_hot_paths_stay_within_their_query_budget(size):
+    """With content cached (each process's memory, checked against the content version), a learner
+    request costs its token lookup plus one small query for their own state (two where it needs
+    their completions and quiz standings), whatever the size of the course or of the tables."""
+    world = learner_world(size)
+    slug, client = world["course"].slug, world["client"]
+    budget = {
+        f"/api/courses/{slug}/": 3,  # token, enrollment/certificate/teaching, completions/standings
+        f"/api/courses/{slug}/progress/": 3,
+        f"/api/lessons/{world['lesson'].pk}/": 2,  # token, enrollment + this lesson's completion
+    }
+    assert {url: queries(client, url, cached=True) for url in budget} == budget
+    assert queries(APIClient(), f"/api/courses/{slug}/", cached=True) == 0
+    assert queries(APIClient(), "/api/courses/", cached=True) == 0
+    repeat = f"/api/lessons/{world['lesson'].pk}/complete/"
+    assert client.post(repeat).status_code == 200
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.post(repeat).json()["created"] is False
+    assert len(ctx.captured_queries) == 2  # a repeat writes nothing
