@@ -4,7 +4,7 @@ here, already limited to what the caller may see."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 
 from accounts.models import User
 from accounts.selectors import user_is_admin
@@ -152,6 +152,15 @@ def progress_snapshot(*, learner_id: int, course_id: int, outline: list[dict] | 
         last_lesson_activity=last_lesson,
         last_quiz_activity=last_quiz,
     )
+
+
+def enrollment_progress_covers(*, enrollment_id: int, activity_seq: int) -> bool:
+    """Whether the enrollment's stored progress already counts the activity numbered ``activity_seq``:
+    it was computed from a sequence at least that high, at the course's current content version. One
+    read by primary key, no lock."""
+    return Enrollment.objects.filter(
+        pk=enrollment_id, progress_seq__gte=activity_seq, progress_version=F("course__content_version")
+    ).exists()
 
 
 def certificate_list(*, user: User) -> QuerySet[Certificate]:
