@@ -89,6 +89,11 @@ class Enrollment(TimeStamped):
     progress_version = models.PositiveIntegerField(default=0, help_text="Course content_version it was computed at.")
     progress_computed_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    # Bumped in the transaction of every lesson completion and submitted quiz attempt; the progress
+    # task carries the number its event got. ``progress_seq`` is the number the stored progress was
+    # computed from (read under the row lock): a task whose number it already covers has nothing to do.
+    activity_seq = models.PositiveBigIntegerField(default=0, db_default=0)
+    progress_seq = models.PositiveBigIntegerField(default=0, db_default=0)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -100,6 +105,9 @@ class Enrollment(TimeStamped):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["active", "completed", "dropped"]), name="enrollment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(progress_seq__lte=F("activity_seq")), name="enrollment_progress_seq_not_ahead"
             ),
         ]
         indexes = [

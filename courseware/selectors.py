@@ -5,7 +5,7 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from accounts.models import User
 from accounts.selectors import user_is_admin
@@ -254,6 +254,15 @@ def learner_items(
                     rawsql.aware(at),
                 )
     return completed, standings
+
+
+def enrollment_progress_covers(*, enrollment_id: int, activity_seq: int) -> bool:
+    """Whether the enrollment's stored progress already counts the activity numbered ``activity_seq``:
+    it was computed from a sequence at least that high, at the course's current content version. One
+    read by primary key, no lock."""
+    return Enrollment.objects.filter(
+        pk=enrollment_id, progress_seq__gte=activity_seq, progress_version=F("course__content_version")
+    ).exists()
 
 
 def certificate_list(*, user: User) -> QuerySet[Certificate]:

@@ -20,7 +20,7 @@ from config.errors import ApplicationError
 from config.tasks import enqueue_on_commit
 from courseware.catalog_cache import catalog_changed
 from courseware.models import Certificate, Course, Enrollment, EnrollmentEvent, Module
-from courseware.selectors import progress_snapshot
+from courseware.selectors import course_outline, enrollment_progress_covers, progress_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -171,28 +171,54 @@ def enrollments_bulk_create(*, course: Course, identifiers: list[str], actor: Us
 
 
 # --- Progress and certificates ------------------------------------------------------------------
-def touch_activity(*, learner_id: int, course_id: int) -> None:
-    Enrollment.objects.filter(learner_id=learner_id, course_id=course_id).update(last_activity_at=timezone.now())
+def enrollment_activity_record(*, enrollment_id: int) -> int:
+    """Note a learner's activity in the caller's transaction (a lesson completed, a quiz attempt
+    submitted): stamp ``last_activity_at`` and bump ``activity_seq``. Returns the new sequence number,
+    which the progress task carries.
+
+    The UPDATE holds the enrollment's row lock until the caller commits, so a recompute that reads the
+    sequence under that lock also sees every completion and attempt numbered up to it."""
+    Enrollment.objects.filter(pk=enrollment_id).update(
+        activity_seq=F("activity_seq") + 1, last_activity_at=timezone.now()
+    )
+    return Enrollment.objects.filter(pk=enrollment_id).values_list("activity_seq", flat=True).get()
+
+
+def enrollment_progress_recompute(*, enrollment_id: int, activity_seq: int | None = None) -> Enrollment | None:
+    """Recompute one enrollment's progress from the source-of-truth rows, for the activity numbered
+    ``activity_seq`` (None: unconditionally, as after a content change, from the reconcile sweep or
+    from a message queued before activity was numbered). Idempotent. Returns the enrollment, or None
+    when it is gone or its stored progress already covers ``activity_seq``.
+
+    Covered means an earlier recompute, holding the row lock, read a sequence at least as high, at the
+    course's current content version: that one cheap read, without a lock, ends the task. So a burst
+    of completions by one learner costs one recompute, not one each, and a redelivered message none."""
+    if activity_seq is not None and enrollment_progress_covers(enrollment_id=enrollment_id, activity_seq=activity_seq):
+        return None
+    return _enrollment_progress_recompute(enrollment_id=enrollment_id)
 
 
 @transaction.atomic
-def enrollment_progress_recompute(*, enrollment_id: int) -> Enrollment | None:
-    """Recompute one enrollment's progress from the source-of-truth rows. Idempotent.
-
-    The enrollment row is locked, so concurrent recomputes of one learner's course run one after
-    another; the second finds the certificate already issued (and the unique constraint on
-    (learner, course) stands behind the lock)."""
-    enrollment = Enrollment.objects.select_for_update().select_related("course").filter(pk=enrollment_id).first()
+def _enrollment_progress_recompute(*, enrollment_id: int) -> Enrollment | None:
+    """The enrollment row is locked (not the course's: every recompute of the course would queue on
+    it), so concurrent recomputes of one learner's course run one after another; the second finds the
+    certificate already issued (and the unique constraint on (learner, course) stands behind the lock).
+    A constant number of queries whatever the size of the course: its outline comes from the cache."""
+    enrollment = (
+        Enrollment.objects.select_for_update(of=("self",)).select_related("course").filter(pk=enrollment_id).first()
+    )
     if enrollment is None:
         return None
     course = enrollment.course
-    snap = progress_snapshot(learner_id=enrollment.learner_id, course_id=course.pk)
+    outline = course_outline(course=course)
+    snap = progress_snapshot(learner_id=enrollment.learner_id, course_id=course.pk, outline=outline)
     now = timezone.now()
     enrollment.progress = snap.percent
     enrollment.completed_items = snap.done_items
     enrollment.progress_version = course.content_version
+    enrollment.progress_seq = enrollment.activity_seq  # read under the lock: every activity up to it is counted
     enrollment.progress_computed_at = now
-    fields = ["progress", "completed_items", "progress_version", "progress_computed_at", "updated_at"]
+    fields = ["progress", "completed_items", "progress_version", "progress_seq", "progress_computed_at", "updated_at"]
     if snap.is_complete and enrollment.status == Enrollment.Status.ACTIVE:
         enrollment.status = Enrollment.Status.COMPLETED
         enrollment.completed_at = enrollment.completed_at or now

@@ -21,8 +21,11 @@ RELIABLE = {
 
 
 @shared_task(**RELIABLE, soft_time_limit=30, time_limit=45)
-def recompute_enrollment_progress(enrollment_id: int) -> None:
-    services.enrollment_progress_recompute(enrollment_id=enrollment_id)
+def recompute_enrollment_progress(enrollment_id: int, activity_seq: int | None = None) -> None:
+    """``activity_seq``: the number the triggering completion or attempt gave the enrollment's activity
+    (a task it is already covered by returns after one read). None (content changes, reconcile, and
+    messages queued before the argument existed): recompute unconditionally."""
+    services.enrollment_progress_recompute(enrollment_id=enrollment_id, activity_seq=activity_seq)
 
 
 @shared_task(**RELIABLE, soft_time_limit=120, time_limit=150)

@@ -12,12 +12,12 @@ from courseware.services import (
     content_title_check,
     course_content_changed,
     course_touch,
+    enrollment_activity_record,
     module_item_move,
     module_lock,
     position_close_gap,
     position_make_room,
     position_validate,
-    touch_activity,
 )
 from lessons.markdown import estimate_minutes, render_markdown
 from lessons.models import Lesson, LessonCompletion
@@ -39,8 +39,8 @@ def lesson_completion_record(*, learner: User, lesson: Lesson, enrollment: Enrol
             completion = LessonCompletion.objects.create(learner=learner, lesson=lesson, course_id=lesson.course_id)
     except IntegrityError:  # a concurrent request recorded it first
         return LessonCompletion.objects.get(learner=learner, lesson=lesson), False
-    touch_activity(learner_id=learner.pk, course_id=lesson.course_id)
-    enqueue_on_commit(tasks.recompute_enrollment_progress, enrollment.pk)
+    activity_seq = enrollment_activity_record(enrollment_id=enrollment.pk)
+    enqueue_on_commit(tasks.recompute_enrollment_progress, enrollment.pk, activity_seq)
     return completion, True
 
 

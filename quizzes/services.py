@@ -18,12 +18,12 @@ from courseware.services import (
     content_title_check,
     course_content_changed,
     course_touch,
+    enrollment_activity_record,
     module_item_move,
     module_lock,
     position_close_gap,
     position_make_room,
     position_validate,
-    touch_activity,
 )
 from quizzes.grading import AnswerError, grade, validate_answers
 from quizzes.models import AttemptAnswer, Choice, Question, Quiz, QuizAttempt
@@ -152,8 +152,8 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
             )
             for r in result.results
         )
-    touch_activity(learner_id=learner.pk, course_id=quiz.course_id)
-    enqueue_on_commit(tasks.recompute_enrollment_progress, enrollment.pk)
+    activity_seq = enrollment_activity_record(enrollment_id=enrollment.pk)
+    enqueue_on_commit(tasks.recompute_enrollment_progress, enrollment.pk, activity_seq)
     return attempt, late
 
 

@@ -89,6 +89,7 @@ CASES: list[tuple[type[models.Model], str, Callable[[], None]]] = [
     (Enrollment, "enrollment_unique", _duplicate(EnrollmentFactory, learner=..., course=...)),
     (Enrollment, "enrollment_progress_range", _update(EnrollmentFactory, progress=101)),
     (Enrollment, "enrollment_status_valid", _update(EnrollmentFactory, status="paused")),
+    (Enrollment, "enrollment_progress_seq_not_ahead", _update(EnrollmentFactory, progress_seq=1)),
     (Certificate, "certificate_unique", _duplicate(CertificateFactory, learner=..., course=...)),
     # lessons
     (Lesson, "lesson_position_unique", _duplicate(LessonFactory, module=..., course=..., position=...)),
