@@ -178,10 +178,16 @@ def enrollment_activity_record(*, enrollment_id: int) -> int:
 
     The UPDATE holds the enrollment's row lock until the caller commits, so a recompute that reads the
     sequence under that lock also sees every completion and attempt numbered up to it."""
-    Enrollment.objects.filter(pk=enrollment_id).update(
-        activity_seq=F("activity_seq") + 1, last_activity_at=timezone.now()
-    )
-    return Enrollment.objects.filter(pk=enrollment_id).values_list("activity_seq", flat=True).get()
+    from django.db import connection
+
+    table = Enrollment._meta.db_table
+    with connection.cursor() as cursor:  # one round trip (UPDATE ... RETURNING: PostgreSQL, SQLite 3.35+)
+        cursor.execute(
+            f'UPDATE "{table}" SET "activity_seq" = "activity_seq" + 1, "last_activity_at" = %s '  # noqa: S608
+            'WHERE "id" = %s RETURNING "activity_seq"',
+            [timezone.now(), enrollment_id],
+        )
+        return cursor.fetchone()[0]
 
 
 def enrollment_progress_recompute(*, enrollment_id: int, activity_seq: int | None = None) -> Enrollment | None:

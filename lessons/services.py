@@ -31,9 +31,7 @@ def lesson_completion_record(*, learner: User, lesson: Lesson, enrollment: Enrol
     after commit (and the reconcile task catches up if the broker is down)."""
     from courseware import tasks
 
-    existing = LessonCompletion.objects.filter(learner=learner, lesson=lesson).first()
-    if existing:
-        return existing, False
+    # No read first: the unique constraint decides (the view already answered repeats it knew of).
     try:
         with transaction.atomic():
             completion = LessonCompletion.objects.create(learner=learner, lesson=lesson, course_id=lesson.course_id)
