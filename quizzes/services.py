@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -36,8 +37,9 @@ def _lock_enrollment(enrollment: Enrollment) -> Enrollment:
     return Enrollment.objects.select_for_update().get(pk=enrollment.pk)
 
 
-def _next_number(*, quiz: Quiz, learner: User) -> int:
-    used = QuizAttempt.objects.filter(quiz=quiz, learner=learner).count()
+def _next_number(*, quiz: Quiz, learner: User, used: int | None = None) -> int:
+    if used is None:
+        used = QuizAttempt.objects.filter(quiz=quiz, learner=learner).count()
     if used >= quiz.max_attempts:
         raise Conflict(
             f"No attempts left: this quiz allows {quiz.max_attempts} attempt(s) and all have been used.",
@@ -113,7 +115,11 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
     except AnswerError as exc:
         raise ApplicationError(exc.message, field=exc.path, code="invalid_answer")
     now = timezone.now()
-    attempt = QuizAttempt.objects.filter(quiz=quiz, learner=learner, status=QuizAttempt.Status.IN_PROGRESS).first()
+    # How many attempts exist and which one is open, in one read (under the enrollment's lock).
+    tally = QuizAttempt.objects.filter(quiz=quiz, learner=learner).aggregate(
+        used=Count("id"), open_id=Max("id", filter=Q(status=QuizAttempt.Status.IN_PROGRESS))
+    )
+    attempt = QuizAttempt.objects.get(pk=tally["open_id"]) if tally["open_id"] else None
     if attempt is None and quiz.time_limit_minutes:
         # The deadline is set when an attempt starts; an unstarted submission would have no time limit.
         raise Conflict(
@@ -121,7 +127,7 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
             code="attempt_not_started",
         )
     if attempt is None:
-        number = _next_number(quiz=quiz, learner=learner)
+        number = _next_number(quiz=quiz, learner=learner, used=tally["used"])
         attempt = QuizAttempt(
             quiz=quiz,
             learner=learner,
