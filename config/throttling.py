@@ -52,12 +52,18 @@ def _incr(key: str, *, timeout: int) -> int | None:
     """Count one hit on ``key`` (created with ``timeout`` on the first hit of its window)."""
     client = _redis()
     if client is not None:  # one round trip: INCR and, on the window's first hit, EXPIRE
+        from courseware.catalog_cache import version_read_join
+
         try:
             pipe = client.pipeline(transaction=False)
             pipe.incr(cache.make_key(key))
             pipe.expire(cache.make_key(key), timeout, nx=True)
-            count, _ = pipe.execute()
-            return count
+            # The request's content-version read travels in the same round trip.
+            take_version = version_read_join(pipe)
+            replies = pipe.execute()
+            if take_version is not None:
+                take_version(replies[2])
+            return replies[0]
         except Exception:  # a cache outage never fails a request
             logger.warning("throttle: cache unavailable, request let through", exc_info=True)
             return None

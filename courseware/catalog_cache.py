@@ -64,6 +64,22 @@ def content_version() -> int | None:
     return _read_version()
 
 
+def version_read_join(pipe: Any) -> Callable[[Any], None] | None:
+    """Ride along a Redis round trip the request makes anyway (the rate-limit counter's pipeline):
+    when this request has not read the content version yet, add the read to ``pipe`` and return the
+    callback that takes its reply, so the request's content reads cost no round trip of their own.
+    None when there is nothing to add (not in a request, version already read, no shared cache)."""
+    if not settings.CONTENT_VERSION_CACHE or not getattr(_request, "active", False) or _request.version is not None:
+        return None
+    pipe.get(cache.make_key(VERSION_KEY))
+
+    def take(raw: Any) -> None:
+        if raw is not None:  # a missing key is created by the first ordinary read
+            _request.version = cache.client.decode(raw)
+
+    return take
+
+
 def catalog_page_key(*, url: str) -> str | None:
     """Where the catalog page at ``url`` is cached, or None when it must not be (no version)."""
     version = content_version()

@@ -166,3 +166,34 @@ def test_warm_hot_paths_stay_within_their_query_budget(size):
     with CaptureQueriesContext(connection) as ctx:
         assert client.post(repeat).json()["created"] is False
     assert len(ctx.captured_queries) == 2  # a repeat writes nothing
+
+
+def test_a_warm_learner_request_makes_one_redis_round_trip(monkeypatch):
+    """The rate-limit counter and the content-version read share one round trip to Redis."""
+    if not hasattr(cache, "client") or not hasattr(cache.client, "get_client"):
+        pytest.skip("needs Redis as the cache (REDIS_URL)")
+    import redis.connection
+
+    world = learner_world(SMALL)
+    slug, client = world["course"].slug, world["client"]
+    urls = [f"/api/courses/{slug}/", f"/api/courses/{slug}/progress/", f"/api/lessons/{world['lesson'].pk}/"]
+    for url in urls:  # warm every cache layer
+        assert client.get(url).status_code == 200
+    assert APIClient().get(f"/api/courses/{slug}/").status_code == 200
+    sends = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        sends.append(command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    trips = {}
+    for url in urls:
+        sends.clear()
+        assert client.get(url).status_code == 200
+        trips[url] = len(sends)
+    sends.clear()
+    assert APIClient().get(f"/api/courses/{slug}/").status_code == 200
+    trips["anonymous outline"] = len(sends)
+    assert trips == {**dict.fromkeys(urls, 1), "anonymous outline": 1}
