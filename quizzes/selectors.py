@@ -80,10 +80,15 @@ def attempt_open(*, quiz: Quiz, user: User) -> QuizAttempt | None:
 def answers_revealed(*, quiz: Quiz, attempts: list[QuizAttempt]) -> bool:
     """Right answers are shown once the learner has passed or has no attempts left (unless the quiz
     never reveals them)."""
+    submitted = [a for a in attempts if a.status == QuizAttempt.Status.SUBMITTED]
+    return answers_revealed_given(quiz=quiz, submitted=len(submitted), passed=sum(bool(a.passed) for a in submitted))
+
+
+def answers_revealed_given(*, quiz: Quiz, submitted: int, passed: int) -> bool:
+    """``answers_revealed`` from counts: how many of the learner's attempts are submitted, and passed."""
     if quiz.reveal_answers == Quiz.Reveal.NEVER:
         return False
-    submitted = [a for a in attempts if a.status == QuizAttempt.Status.SUBMITTED]
-    return any(a.passed for a in submitted) or len(submitted) >= quiz.max_attempts
+    return passed > 0 or submitted >= quiz.max_attempts
 
 
 def attempt_seed(*, quiz_id: int, learner_id: int, number: int) -> int:

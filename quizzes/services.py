@@ -1,5 +1,6 @@
 """Writes for quizzes: starting and submitting attempts; authoring quizzes."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from courseware.services import (
 )
 from quizzes.grading import AnswerError, grade, validate_answers
 from quizzes.models import AttemptAnswer, Choice, Question, Quiz, QuizAttempt
-from quizzes.selectors import attempt_seed, quiz_answer_key, quiz_questions
+from quizzes.selectors import answers_revealed_given, attempt_seed, quiz_answer_key, quiz_questions
 
 
 def _lock_enrollment(enrollment: Enrollment) -> Enrollment:
@@ -89,25 +90,37 @@ def _start(*, quiz: Quiz, learner: User, enrollment: Enrollment) -> tuple[QuizAt
     return attempt, True
 
 
-def quiz_attempt_submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[dict]) -> QuizAttempt:
+@dataclass(frozen=True)
+class Submission:
+    attempt: QuizAttempt
+    answers_revealed: bool  # whether this response may show the right answers (see answers_revealed)
+
+
+def quiz_attempt_submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[dict]) -> Submission:
     """Grade and store an attempt. Submits the open (started) attempt if there is one, else starts
     and submits a new one (a timed quiz must be started first: 409). Refuses answers that do not
     fit the quiz (400), a submission past the deadline (409, and the attempt is closed with score
     0), and any attempt over ``max_attempts`` (409)."""
-    attempt, late = _submit(quiz=quiz, learner=learner, enrollment=enrollment, answers=answers)
+    try:
+        submission, late = _submit(quiz=quiz, learner=learner, enrollment=enrollment, answers=answers)
+    except IntegrityError:  # the unique attempt number: a writer that did not take the enrollment's lock
+        raise Conflict("Another attempt was submitted at the same time; try again.", code="attempt_conflict")
     if late:
         raise Conflict(
-            f"The time limit ended at {attempt.deadline.isoformat()}; this attempt was closed without a score.",
+            f"The time limit ended at {submission.attempt.deadline.isoformat()}; "
+            "this attempt was closed without a score.",
             code="deadline_passed",
         )
-    return attempt
+    return submission
 
 
 @transaction.atomic
-def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[dict]) -> tuple[QuizAttempt, bool]:
+def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[dict]) -> tuple[Submission, bool]:
     from courseware import tasks
 
-    _lock_enrollment(enrollment)
+    # Numbering the learner's activity updates their enrollment row, which also locks it: this
+    # learner's submissions run one after another (as _lock_enrollment does for starts).
+    activity_seq = enrollment_activity_record(enrollment_id=enrollment.pk)
     questions = quiz_questions(quiz=quiz)
     key = quiz_answer_key(questions=questions)
     try:
@@ -115,9 +128,14 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
     except AnswerError as exc:
         raise ApplicationError(exc.message, field=exc.path, code="invalid_answer")
     now = timezone.now()
-    # How many attempts exist and which one is open, in one read (under the enrollment's lock).
+    # How many attempts exist, which one is open, how many were submitted and passed: one read
+    # (under the lock), whatever the number of attempts.
+    submitted = Q(status=QuizAttempt.Status.SUBMITTED)
     tally = QuizAttempt.objects.filter(quiz=quiz, learner=learner).aggregate(
-        used=Count("id"), open_id=Max("id", filter=Q(status=QuizAttempt.Status.IN_PROGRESS))
+        used=Count("id"),
+        open_id=Max("id", filter=Q(status=QuizAttempt.Status.IN_PROGRESS)),
+        submitted=Count("id", filter=submitted),
+        passed=Count("id", filter=submitted & Q(passed=True)),
     )
     attempt = QuizAttempt.objects.get(pk=tally["open_id"]) if tally["open_id"] else None
     if attempt is None and quiz.time_limit_minutes:
@@ -142,11 +160,7 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
     attempt.answers = [{"question": qid, "choices": list(choices)} for qid, choices in selected.items()]
     attempt.score = 0 if late else result.score
     attempt.passed = False if late else result.passed
-    try:
-        with transaction.atomic():
-            attempt.save()
-    except IntegrityError:
-        raise Conflict("Another attempt was submitted at the same time; try again.", code="attempt_conflict")
+    attempt.save()
     if not late:
         AttemptAnswer.objects.bulk_create(
             AttemptAnswer(
@@ -158,9 +172,11 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
             )
             for r in result.results
         )
-    activity_seq = enrollment_activity_record(enrollment_id=enrollment.pk)
     enqueue_on_commit(tasks.recompute_enrollment_progress, enrollment.pk, activity_seq)
-    return attempt, late
+    revealed = answers_revealed_given(
+        quiz=quiz, submitted=tally["submitted"] + 1, passed=tally["passed"] + bool(attempt.passed)
+    )
+    return Submission(attempt=attempt, answers_revealed=revealed), late
 
 
 # --- Authoring --------------------------------------------------------------------------------------

@@ -160,13 +160,13 @@ class QuizAttemptsView(QuizView):
         access = self.learner_access(request, quiz)
         data = s.AttemptInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        attempt = services.quiz_attempt_submit(
+        submission = services.quiz_attempt_submit(
             quiz=quiz, learner=request.user, enrollment=access.enrollment, answers=data.validated_data["answers"]
         )
-        attempts = list(selectors.attempt_list(quiz=quiz, user=request.user))
         questions = selectors.quiz_questions(quiz=quiz)
-        revealed = selectors.answers_revealed(quiz=quiz, attempts=attempts)
-        body = selectors.attempt_data(attempt=attempt, questions=questions, revealed=revealed)
+        body = selectors.attempt_data(
+            attempt=submission.attempt, questions=questions, revealed=submission.answers_revealed
+        )
         return Response(body, status=status.HTTP_201_CREATED)
 
 

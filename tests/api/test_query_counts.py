@@ -70,6 +70,7 @@ def learner_world(size: dict, *, sequential: bool = False) -> dict:
     return {
         "course": course,
         "client": client_for(learner),
+        "learner": learner,
         "lesson": lessons[-1],
         "quiz": quizzes[-1],
         "first_quiz": quizzes[0],
@@ -197,3 +198,49 @@ def test_a_warm_learner_request_makes_one_redis_round_trip(monkeypatch):
     assert APIClient().get(f"/api/courses/{slug}/").status_code == 200
     trips["anonymous outline"] = len(sends)
     assert trips == {**dict.fromkeys(urls, 1), "anonymous outline": 1}
+
+
+def _writes(world: dict, prior_attempts: int) -> dict[str, int]:
+    """Queries of a quiz submission (after ``prior_attempts`` earlier ones) and of a new completion."""
+    import json
+
+    from lessons.models import LessonCompletion
+
+    client, quiz = world["client"], world["quiz"]
+    Quiz.objects.filter(pk=quiz.pk).update(max_attempts=prior_attempts + 5)
+    for number in range(1, prior_attempts + 1):
+        QuizAttemptFactory(learner=world["learner"], quiz=quiz, number=number, score=0, passed=False)
+    answers = [
+        {"question": q.pk, "choices": [c.pk for c in q.choices.all() if c.is_correct]}
+        for q in quiz.questions.prefetch_related("choices")
+    ]
+    post = lambda: client.post(  # noqa: E731
+        f"/api/quizzes/{quiz.pk}/attempts/", data=json.dumps({"answers": answers}), content_type="application/json"
+    )
+    assert post().status_code == 201  # warm the caches
+    with CaptureQueriesContext(connection) as ctx:
+        r = post()
+    assert r.status_code == 201, r.content
+    assert r.json()["number"] == prior_attempts + 2
+    counts = {"quiz submission": len(ctx.captured_queries)}
+    fresh = list(world["course"].lessons.order_by("-module__position", "-position")[:2])
+    LessonCompletion.objects.filter(learner=world["learner"], lesson__in=fresh).delete()
+    assert client.post(f"/api/lessons/{fresh[0].pk}/complete/").json()["created"] is True
+    assert client.get(f"/api/lessons/{fresh[1].pk}/").status_code == 200  # read before it is completed
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.post(f"/api/lessons/{fresh[1].pk}/complete/")
+    assert r.status_code == 200 and r.json()["created"] is True, r.content
+    counts["new completion"] = len(ctx.captured_queries)
+    return counts
+
+
+def test_learner_writes_cost_the_same_whatever_the_history():
+    """A submission reads the learner's attempts as one aggregate (not the list), and a completion is
+    one insert: the same queries after 1 attempt as after 40, in a small course as in a large one."""
+    small, large = learner_world(SMALL), learner_world(LARGE)
+    a, b = _writes(small, prior_attempts=1), _writes(large, prior_attempts=40)
+    assert a == b
+    # Submission: token, learner state, activity number (locks the enrollment), attempt tally, attempt,
+    # answers; completion: token, learner state, insert, activity number. Each write also shows its
+    # transaction as a savepoint and its release (the test runs inside a transaction of its own).
+    assert a == {"quiz submission": 8, "new completion": 6}
