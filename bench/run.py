@@ -964,7 +964,7 @@ def main() -> int:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    # The production settings file (config/gunicorn.conf.py: workers = 2 x cores + 1, sync), on loopback.
+    # The production settings file (config/gunicorn.conf.py: workers = cores + 1, sync), on loopback.
     gunicorn_cmd = [
         str(VENV_BIN / "gunicorn"),
         "-c",

@@ -114,7 +114,7 @@ else:
         "default": dj_database_url.parse(
             DATABASE_URL,
             conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-            conn_health_checks=True,
+            conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
