@@ -33,3 +33,17 @@ def instance(model: type[Model], values) -> Model:
     fields = model._meta.concrete_fields
     values = [aware(value) if isinstance(f, DateTimeField) else value for f, value in zip(fields, values, strict=True)]
     return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+def update_fields(obj: Model, names: list[str]) -> None:
+    """Write ``names`` of ``obj`` to its row, as ``obj.save(update_fields=names)`` would (each field's
+    ``pre_save`` applies, so ``auto_now`` stamps), minus the ORM's per-call SQL compilation. Sends no
+    ``pre_save``/``post_save`` signal: only for models nothing listens to."""
+    fields = [obj._meta.get_field(name) for name in names]
+    values = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    assignments = ", ".join(f'"{f.column}" = %s' for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{obj._meta.db_table}" SET {assignments} WHERE "{obj._meta.pk.column}" = %s',  # noqa: S608
+            [*values, obj.pk],
+        )

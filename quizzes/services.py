@@ -5,8 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Q
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -114,6 +113,23 @@ def quiz_attempt_submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, an
     return submission
 
 
+def _attempt_tally(*, quiz_id: int, learner_id: int) -> dict[str, int | None]:
+    """How many of the learner's attempts on the quiz exist, which one is open, how many were submitted
+    and passed: one read (under the caller's lock) whatever their number, written once (the ORM
+    compiles a filtered aggregate again on every call, about as long as the database takes)."""
+    S = QuizAttempt.Status
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*), MAX(CASE WHEN status = %s THEN id END), "  # noqa: S608
+            "COALESCE(SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN status = %s AND passed THEN 1 ELSE 0 END), 0) "
+            f'FROM "{QuizAttempt._meta.db_table}" WHERE quiz_id = %s AND learner_id = %s',
+            [S.IN_PROGRESS, S.SUBMITTED, S.SUBMITTED, quiz_id, learner_id],
+        )
+        used, open_id, submitted, passed = cursor.fetchone()
+    return {"used": used, "open_id": open_id, "submitted": int(submitted), "passed": int(passed)}
+
+
 @transaction.atomic
 def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[dict]) -> tuple[Submission, bool]:
     from courseware import tasks
@@ -128,15 +144,7 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
     except AnswerError as exc:
         raise ApplicationError(exc.message, field=exc.path, code="invalid_answer")
     now = timezone.now()
-    # How many attempts exist, which one is open, how many were submitted and passed: one read
-    # (under the lock), whatever the number of attempts.
-    submitted = Q(status=QuizAttempt.Status.SUBMITTED)
-    tally = QuizAttempt.objects.filter(quiz=quiz, learner=learner).aggregate(
-        used=Count("id"),
-        open_id=Max("id", filter=Q(status=QuizAttempt.Status.IN_PROGRESS)),
-        submitted=Count("id", filter=submitted),
-        passed=Count("id", filter=submitted & Q(passed=True)),
-    )
+    tally = _attempt_tally(quiz_id=quiz.pk, learner_id=learner.pk)
     attempt = QuizAttempt.objects.get(pk=tally["open_id"]) if tally["open_id"] else None
     if attempt is None and quiz.time_limit_minutes:
         # The deadline is set when an attempt starts; an unstarted submission would have no time limit.
