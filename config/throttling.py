@@ -48,21 +48,46 @@ class CounterThrottleMixin:
         return max(0.0, self._window_ends - self._now)
 
 
+# INCR, EXPIRE on the window's first hit, and optionally GET a second key, atomically and in one
+# command (a script: less client work per request than a pipeline of three).
+_COUNT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if #KEYS > 1 then return {n, redis.call('GET', KEYS[2])} end
+return {n}
+"""
+
+
+class _CountScript:
+    """``Script`` loads itself again (EVALSHA, then SCRIPT LOAD on NOSCRIPT) after a Redis restart."""
+
+    def __init__(self) -> None:
+        self._script = None
+
+    def __call__(self, *, keys: list, args: list, client) -> list:
+        if self._script is None:
+            self._script = client.register_script(_COUNT)
+        return self._script(keys=keys, args=args, client=client)
+
+
+_count_script = _CountScript()
+
+
 def _incr(key: str, *, timeout: int) -> int | None:
     """Count one hit on ``key`` (created with ``timeout`` on the first hit of its window)."""
     client = _redis()
     if client is not None:  # one round trip: INCR and, on the window's first hit, EXPIRE
-        from courseware.catalog_cache import version_read_join
+        from courseware.catalog_cache import version_take, version_wanted
 
         try:
-            pipe = client.pipeline(transaction=False)
-            pipe.incr(cache.make_key(key))
-            pipe.expire(cache.make_key(key), timeout, nx=True)
+            keys = [cache.make_key(key)]
             # The request's content-version read travels in the same round trip.
-            take_version = version_read_join(pipe)
-            replies = pipe.execute()
-            if take_version is not None:
-                take_version(replies[2])
+            version_key = version_wanted()
+            if version_key is not None:
+                keys.append(version_key)
+            replies = _count_script(keys=keys, args=[timeout], client=client)
+            if version_key is not None:
+                version_take(replies[1])
             return replies[0]
         except Exception:  # a cache outage never fails a request
             logger.warning("throttle: cache unavailable, request let through", exc_info=True)

@@ -64,20 +64,19 @@ def content_version() -> int | None:
     return _read_version()
 
 
-def version_read_join(pipe: Any) -> Callable[[Any], None] | None:
-    """Ride along a Redis round trip the request makes anyway (the rate-limit counter's pipeline):
-    when this request has not read the content version yet, add the read to ``pipe`` and return the
-    callback that takes its reply, so the request's content reads cost no round trip of their own.
-    None when there is nothing to add (not in a request, version already read, no shared cache)."""
+def version_wanted() -> Any | None:
+    """To ride along a Redis round trip the request makes anyway (the rate-limit counter's): the
+    Redis key of the content version when this request has not read it yet, else None (not in a
+    request, already read, no shared cache). Hand the reply to ``version_take``."""
     if not settings.CONTENT_VERSION_CACHE or not getattr(_request, "active", False) or _request.version is not None:
         return None
-    pipe.get(cache.make_key(VERSION_KEY))
+    return cache.make_key(VERSION_KEY)
 
-    def take(raw: Any) -> None:
-        if raw is not None:  # a missing key is created by the first ordinary read
-            _request.version = cache.client.decode(raw)
 
-    return take
+def version_take(raw: Any) -> None:
+    """The raw reply of a read of ``version_wanted()``'s key: this request's content version."""
+    if raw is not None:  # a missing key is created by the first ordinary read
+        _request.version = cache.client.decode(raw)
 
 
 def catalog_page_key(*, url: str) -> str | None:
@@ -103,6 +102,14 @@ def local_get(key: str, build: Callable[[], Any], *, space: str = "content") -> 
         while len(entries) > LOCAL_MAX_ENTRIES[space]:
             entries.popitem(last=False)
     return value
+
+
+def local_peek(key: str, *, space: str = "content") -> Any | None:
+    """What ``local_get`` would serve for ``key`` without building it: the entry if this process
+    holds one built under the current content version, else None."""
+    version = content_version()
+    hit = _local[space].get(key) if version is not None else None
+    return hit[1] if hit is not None and hit[0] == version else None
 
 
 def local_clear() -> None:

@@ -332,3 +332,80 @@ def test_a_cached_catalog_page_costs_no_query_and_any_course_change_refreshes_it
     assert [c["title"] for c in anonymous.get("/api/courses/").json()["results"]] == ["Beta"]
     # The instructor sees their unpublished course: their page is never the shared one.
     assert {c["title"] for c in author.get("/api/courses/").json()["results"]} == {"Alpha, revised", "Beta"}
+
+
+# --- Anonymous reads answered before DRF --------------------------------------------------------
+@pytest.fixture
+def drf_requests(monkeypatch):
+    """How many requests went through DRF's ``initial`` (negotiation, authentication, permissions)."""
+    from courseware.views import CourseViewSet
+
+    calls = []
+    original = CourseViewSet.initial
+
+    def counted(self, request, *args, **kwargs):
+        calls.append(request.path)
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(CourseViewSet, "initial", counted)
+    return calls
+
+
+def _same_answer(fast, ordinary) -> None:
+    assert fast.status_code == ordinary.status_code == 200
+    assert fast.content == ordinary.content
+    for header in ("Content-Type", "Allow", "Vary"):
+        assert fast.get(header) == ordinary.get(header), header
+
+
+def test_anonymous_course_and_catalog_pages_skip_drf_and_answer_the_same(catalog, drf_requests):
+    build_course(slug="outlined", modules=2, lessons_per_module=2)
+    anonymous = APIClient()
+    for url in ("/api/courses/outlined/", CATALOG, f"{CATALOG}?search=rust"):
+        ordinary = anonymous.get(url, HTTP_ACCEPT="application/json; q=0.9")  # not plain JSON: DRF path
+        drf_requests.clear()
+        fast = anonymous.get(url)
+        assert drf_requests == [], url
+        _same_answer(fast, ordinary)
+
+
+def test_callers_with_credentials_or_other_wishes_take_the_ordinary_path(catalog, drf_requests):
+    course = build_course(slug="outlined", modules=1, lessons_per_module=1)
+    learner = UserFactory()
+    EnrollmentFactory(learner=learner, course=course)
+    assert APIClient().get("/api/courses/outlined/").status_code == 200  # warm
+    drf_requests.clear()
+    enrolled = client_for(learner).get("/api/courses/outlined/")
+    assert enrolled.json()["enrollment"] is not None  # their own state, not the public page
+    session = APIClient()
+    session.force_login(learner)
+    assert session.get("/api/courses/outlined/").json()["enrollment"] is not None
+    assert APIClient().get("/api/courses/outlined/?format=json").status_code == 200
+    assert APIClient().get("/api/courses/nope/").status_code == 404
+    assert len(drf_requests) == 4
+
+
+def test_an_unpublished_course_is_never_answered_early(catalog, drf_requests):
+    assert APIClient().get("/api/courses/draft/").status_code == 404
+    assert drf_requests == ["/api/courses/draft/"]
+
+
+def test_the_early_answer_is_throttled(catalog, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**SimpleRateThrottle.THROTTLE_RATES, "anon": "3/minute"})
+    anonymous = APIClient()
+    codes = [anonymous.get("/api/courses/python/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    refused = anonymous.get("/api/courses/python/")
+    assert refused.status_code == 429 and "Retry-After" in refused and "detail" in refused.json()
+
+
+def test_the_early_answer_follows_content_changes(catalog):
+    anonymous = APIClient()
+    assert anonymous.get("/api/courses/python/").json()["title"] == "Python basics"
+    assert "Python basics" in [c["title"] for c in anonymous.get(CATALOG).json()["results"]]
+    teacher = client_for(catalog["teacher"])
+    assert teacher.patch("/api/courses/python/", {"title": "Python, renamed"}, format="json").status_code == 200
+    assert anonymous.get("/api/courses/python/").json()["title"] == "Python, renamed"
+    assert "Python, renamed" in [c["title"] for c in anonymous.get(CATALOG).json()["results"]]
