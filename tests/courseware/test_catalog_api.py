@@ -409,3 +409,11 @@ def test_the_early_answer_follows_content_changes(catalog):
     assert teacher.patch("/api/courses/python/", {"title": "Python, renamed"}, format="json").status_code == 200
     assert anonymous.get("/api/courses/python/").json()["title"] == "Python, renamed"
     assert "Python, renamed" in [c["title"] for c in anonymous.get(CATALOG).json()["results"]]
+
+
+def test_only_the_course_page_and_the_catalog_are_answered_early(catalog, drf_requests):
+    """The viewset's other routes under the same slug keep their own rules (progress: 401)."""
+    assert APIClient().get("/api/courses/python/").status_code == 200  # warm
+    drf_requests.clear()
+    assert APIClient().get("/api/courses/python/progress/").status_code == 401
+    assert drf_requests == ["/api/courses/python/progress/"]
