@@ -675,16 +675,14 @@ def celery_throughput(*, tasks: int, learners: int) -> dict:
         ("noop", noop, lambda i: [i]),
     ]:
         wait_drained(r, 300)
-        replies = app.control.cancel_consumer("progress", reply=True, limit=1, timeout=5)
-        time.sleep(1)
+        replies, resume = _paused("progress")
         te = time.perf_counter()
         with app.producer_or_acquire() as producer:
             for i in range(tasks):
                 task.apply_async(args(i), queue="progress", producer=producer)
         enqueue_s = time.perf_counter() - te
         queued = r.llen("progress")
-        t = time.perf_counter()
-        app.control.add_consumer("progress", reply=False)
+        t = resume()
         time.sleep(0.05)
         wait_drained(r, 900)
         drain = time.perf_counter() - t

@@ -200,7 +200,6 @@ def learner_header(*, user: User, course_id: int, lesson_id: int | None = None) 
     ``lesson_id``) when they completed that lesson: one query."""
     if not user.is_authenticated:
         return NO_HEADER
-
     with connection.cursor() as cursor:
         cursor.execute(_header_sql(), {"user": user.pk, "course": course_id, "lesson": lesson_id or 0})
         row = cursor.fetchone()
@@ -235,7 +234,6 @@ def learner_items(
 ) -> tuple[dict[int, datetime], dict[int, tuple[float | None, int, int, datetime | None]]]:
     """The learner's completed lessons ``{lesson_id: completed_at}`` and submitted-quiz standings
     ``{quiz_id: (best score, passes, attempts, last submitted)}`` in one course: one query."""
-
     completed: dict[int, datetime] = {}
     standings: dict[int, tuple] = {}
     with connection.cursor() as cursor:

@@ -68,9 +68,9 @@ class CourseViewSet(viewsets.GenericViewSet):
         without credentials (no Authorization header, no session cookie) that accepts JSON, and
         the bytes under the current content version. Throttling still applies; anything else (a
         catalog page not rendered yet, another Accept, ``?format``, a throttled caller) takes the
-        ordinary path, which answers the same bytes (``tests/courseware/test_catalog_api.py``); a
-        caller sent there after the throttle counted them is counted twice, which only happens on a
-        miss or once they are over their limit anyway."""
+        ordinary path, which answers the same bytes (``tests/courseware/test_catalog_api.py``). A
+        caller sent there after the throttle counted them is counted twice: on a catalog page not
+        rendered yet, a slug with no published course (the 404), or once over their limit anyway."""
         if (
             request.method != "GET"
             or self.action_map.get("get") not in ("list", "retrieve")  # not the viewset's other routes
