@@ -1,7 +1,11 @@
 """Token authentication that costs one small query per request, and no write.
 
 DRF's ``TokenAuthentication`` builds an ORM query with ``select_related`` on every request; this
-one runs the same lookup written once (see ``config.rawsql``) and answers exactly as DRF does."""
+one runs the same lookup written once (see ``config.rawsql``) and answers exactly as DRF does.
+
+A view that knows which course's learner state it will read (a ``learner_state_wanted()`` method
+returning ``courseware.selectors.StateWanted``) gets it read in the same statement as the token:
+one round trip to the database instead of two or three on the busiest learner reads."""
 
 import functools
 
@@ -23,14 +27,27 @@ def _token_user_sql() -> str:
     )
 
 
+def _user_by_token(key: str):
+    with connection.cursor() as cursor:
+        cursor.execute(_token_user_sql(), [key])
+        row = cursor.fetchone()
+    return rawsql.instance(get_user_model(), row) if row is not None else None
+
+
 class TokenAuthentication(authentication.TokenAuthentication):
+    def authenticate(self, request):
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        wanted = getattr(view, "learner_state_wanted", None)
+        self._wanted = wanted(request) if wanted is not None else None
+        return super().authenticate(request)
+
     def authenticate_credentials(self, key):
-        with connection.cursor() as cursor:
-            cursor.execute(_token_user_sql(), [key])
-            row = cursor.fetchone()
-        if row is None:
+        from courseware.selectors import learner_by_token
+
+        wanted = getattr(self, "_wanted", None)
+        user = learner_by_token(key=key, wanted=wanted) if wanted is not None else _user_by_token(key)
+        if user is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        user = rawsql.instance(get_user_model(), row)
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         token = Token(key=key, user_id=user.pk)

@@ -92,6 +92,13 @@ class CourseViewSet(viewsets.GenericViewSet):
         course = selectors.course_get_published(user=request.user, slug=slug)
         return selectors.course_detail_public_bytes(course=course) if course is not None else None
 
+    def learner_state_wanted(self, request) -> selectors.StateWanted | None:
+        """The course page and progress read the caller's state with their token, in one round trip
+        (``config.authentication``)."""
+        if request.method != "GET" or self.action not in ("retrieve", "progress"):
+            return None
+        return selectors.StateWanted.of("slug", self.kwargs["slug"], items=True)
+
     def get_permissions(self):
         if self.action in ("list", "retrieve"):
             return [AllowAny()]
@@ -132,7 +139,7 @@ class CourseViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, slug=None):
         """The course with its ordered outline. A published course's page comes from this process's
         memory while no course changes (anonymous callers get the ready-made bytes); an enrolled
-        learner's own state costs two small queries."""
+        learner's own state is read with their token, in the same statement."""
         course = selectors.course_get_published(user=request.user, slug=slug)
         if course is None:
             raise NotFound("No course with this slug.")

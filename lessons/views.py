@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_409
 from courseware.access import authoring_gate, content_access, course_write_access, module_for_write, module_of_course
+from courseware.selectors import StateWanted
 from lessons import authoring_serializers as authoring
 from lessons import selectors, services
 from lessons import serializers as s
@@ -14,6 +15,14 @@ from lessons import serializers as s
 
 class LessonView(APIView):
     permission_classes = [IsAuthenticated]
+    learner_methods: tuple[str, ...] = ()  # the methods that read the caller's state in the lesson's course
+
+    def learner_state_wanted(self, request) -> StateWanted | None:
+        """Read with the caller's token, in one round trip (``config.authentication``)."""
+        if request.method not in self.learner_methods:
+            return None
+        lesson_id = self.kwargs["lesson_id"]
+        return StateWanted.of("lesson", lesson_id, lesson_id=lesson_id)
 
     def get_lesson(self, lesson_id: int):
         lesson = selectors.lesson_get(lesson_id=lesson_id)
@@ -23,6 +32,8 @@ class LessonView(APIView):
 
 
 class LessonDetailView(LessonView):
+    learner_methods = ("GET",)
+
     @extend_schema(responses={200: s.LessonOutputSerializer, **ERRORS_401, **ERRORS_403, **ERRORS_404})
     def get(self, request, lesson_id: int):
         """A lesson to read: sanitized HTML, estimated minutes, previous and next lessons. The page
@@ -76,6 +87,8 @@ class LessonDetailView(LessonView):
 
 
 class LessonCompleteView(LessonView):
+    learner_methods = ("POST",)
+
     @extend_schema(
         request=None, responses={200: s.LessonCompleteOutputSerializer, **ERRORS_401, **ERRORS_403, **ERRORS_404}
     )

@@ -9,6 +9,7 @@ from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERROR
 from config.pagination import PageNumberPagination
 from config.throttling import ScopedRateThrottle
 from courseware.access import authoring_gate, content_access, course_write_access, module_for_write, module_of_course
+from courseware.selectors import StateWanted
 from quizzes import authoring_serializers as authoring
 from quizzes import selectors, services
 from quizzes import serializers as s
@@ -16,6 +17,13 @@ from quizzes import serializers as s
 
 class QuizView(APIView):
     permission_classes = [IsAuthenticated]
+    learner_methods: tuple[str, ...] = ()  # the methods that read the caller's state in the quiz's course
+
+    def learner_state_wanted(self, request) -> StateWanted | None:
+        """Read with the caller's token, in one round trip (``config.authentication``)."""
+        if request.method not in self.learner_methods:
+            return None
+        return StateWanted.of("quiz", self.kwargs["quiz_id"])
 
     def get_quiz(self, quiz_id: int):
         quiz = selectors.quiz_get(quiz_id=quiz_id)
@@ -37,6 +45,8 @@ class QuizView(APIView):
 
 
 class QuizDetailView(QuizView):
+    learner_methods = ("GET",)
+
     @extend_schema(responses={200: s.QuizOutputSerializer, **ERRORS_401, **ERRORS_403, **ERRORS_404})
     def get(self, request, quiz_id: int):
         """A quiz to take. Learners never see which choices are right; the course's instructors and
@@ -120,6 +130,7 @@ class _Pagination(PageNumberPagination):
 
 
 class QuizAttemptsView(QuizView):
+    learner_methods = ("GET", "POST")
     pagination_class = _Pagination  # so the schema describes the page that GET answers, not a bare list
 
     def get_throttles(self):
@@ -171,6 +182,8 @@ class QuizAttemptsView(QuizView):
 
 
 class QuizAttemptStartView(QuizView):
+    learner_methods = ("POST",)
+
     @extend_schema(
         request=None,
         responses={
