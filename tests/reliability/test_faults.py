@@ -276,6 +276,46 @@ def test_database_stopped_healthz_answers_503_livez_200_and_recovers_by_itself(p
 
 @pytest.mark.faults
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+    reason="the PostgreSQL stack only",
+)
+def test_connections_the_server_drops_between_requests_are_replaced_not_failed(tmp_path):
+    """With the default settings (persistent connections, health checks on) a connection the server
+    terminated between requests (a restart, an idle timeout, ``pg_terminate_backend``) is replaced
+    before the next request uses it; with DB_CONN_HEALTH_CHECKS=false those requests fail."""
+    from django.db import connection
+
+    course = build_course(modules=1, lessons_per_module=2)
+    enrollment = EnrollmentFactory(course=course)
+    token = token_for(enrollment.learner)
+    server = start_gunicorn(
+        env=gunicorn_env(database_url=database_url_for_tests(), secret_key="x"), tmp=tmp_path, workers=1, threads=1
+    )
+    url = f"/api/courses/{course.slug}/progress/"
+    try:
+        answers, terminated = [], 0
+        for _ in range(5):
+            answers.append(server.get(url, token=token))  # the worker keeps its connection open
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                terminated += cursor.fetchone()[0]
+            time.sleep(0.1)  # the termination notice reaches the worker's socket
+        answers.append(server.get(url, token=token))
+        assert terminated >= 5  # each request had a live connection, and lost it after answering
+        assert [a.status for a in answers] == [200] * 6, (answers[-1].body[:300], server.log()[-3000:])
+        assert {a.json()["completed_lessons"] for a in answers} == {0}
+    finally:
+        server.stop()
+
+
+@pytest.mark.faults
+@pytest.mark.postgres
 @pytest.mark.timeout(120)
 @pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
