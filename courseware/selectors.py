@@ -165,20 +165,25 @@ def progress_snapshot(*, learner_id: int, course_id: int, outline: list[dict] | 
 # standings. These two selectors read them in one small query each, with SQL written once here
 # (portable: SQLite and PostgreSQL) so no request pays for building queries; every lookup is on an
 # index that starts with the learner, so the cost grows with neither the course nor the tables.
-@functools.cache
-def _header_sql() -> str:
-    sql = f"""
-        SELECT {rawsql.columns(Enrollment, "e")},
+def _header_parts(*, user: str, course: str) -> tuple[str, str]:
+    """The header's select list and its joins, for SQL expressions naming the user and the course
+    (parameters here; the token's columns in ``_token_state_sql``)."""
+    columns = f"""{rawsql.columns(Enrollment, "e")},
             EXISTS(SELECT 1 FROM "{Course.instructors.through._meta.db_table}" i
-                   WHERE i."course_id" = %(course)s AND i."user_id" = %(user)s),
+                   WHERE i."course_id" = {course} AND i."user_id" = {user}),
             c."code", c."issued_at", c."revoked",
             (SELECT lc."completed_at" FROM "{LessonCompletion._meta.db_table}" lc
-             WHERE lc."learner_id" = %(user)s AND lc."course_id" = %(course)s AND lc."lesson_id" = %(lesson)s)
-        FROM (SELECT 1 AS one) AS one
-        LEFT JOIN "{Enrollment._meta.db_table}" e ON e."learner_id" = %(user)s AND e."course_id" = %(course)s
-        LEFT JOIN "{Certificate._meta.db_table}" c ON c."learner_id" = %(user)s AND c."course_id" = %(course)s
-    """  # noqa: S608 (identifiers from model metadata only; every value is a parameter)
-    return sql
+             WHERE lc."learner_id" = {user} AND lc."course_id" = {course} AND lc."lesson_id" = %(lesson)s)"""  # noqa: S608 (identifiers only)
+    joins = f"""
+        LEFT JOIN "{Enrollment._meta.db_table}" e ON e."learner_id" = {user} AND e."course_id" = {course}
+        LEFT JOIN "{Certificate._meta.db_table}" c ON c."learner_id" = {user} AND c."course_id" = {course}"""
+    return columns, joins
+
+
+@functools.cache
+def _header_sql() -> str:
+    columns, joins = _header_parts(user="%(user)s", course="%(course)s")
+    return f"SELECT {columns} FROM (SELECT 1 AS one) AS one {joins}"  # noqa: S608 (identifiers only)
 
 
 @dataclass(frozen=True)
@@ -229,15 +234,20 @@ def _header_from_row(row) -> LearnerHeader:
 
 
 @functools.cache
-def _items_sql() -> str:
+def _items_sql(*, user: str = "%(user)s", course: str = "%(course)s", lead: str = "") -> str:
+    """Completions ('l') and submitted-quiz standings ('q') for SQL expressions naming the learner
+    and the course; ``lead``: columns to put after the kind (the token statement's blanks)."""
+    # PostgreSQL types a UNION's columns pair by pair: a NULL in every branch before the scores
+    # would be text, and clash with them.
+    score_type = QuizAttempt._meta.get_field("score").db_type(connection)
     return f"""
-        SELECT 'l', "lesson_id", "completed_at", NULL, 0, 0
-        FROM "{LessonCompletion._meta.db_table}" WHERE "learner_id" = %(user)s AND "course_id" = %(course)s
+        SELECT 'l', {lead}"lesson_id", "completed_at", CAST(NULL AS {score_type}), 0, 0
+        FROM "{LessonCompletion._meta.db_table}" WHERE "learner_id" = {user} AND "course_id" = {course}
         UNION ALL
-        SELECT 'q', "quiz_id", MAX("submitted_at"), MAX("score"),
+        SELECT 'q', {lead}"quiz_id", MAX("submitted_at"), MAX("score"),
             SUM(CASE WHEN "passed" THEN 1 ELSE 0 END), COUNT(*)
         FROM "{QuizAttempt._meta.db_table}"
-        WHERE "learner_id" = %(user)s AND "course_id" = %(course)s AND "status" = %(submitted)s
+        WHERE "learner_id" = {user} AND "course_id" = {course} AND "status" = %(submitted)s
         GROUP BY "quiz_id"
     """  # noqa: S608 (identifiers from model metadata only; every value is a parameter)
 
@@ -313,40 +323,19 @@ def _token_state_sql(course_by: str, items: bool) -> str:
         "lesson": f'(SELECT "course_id" FROM "{Lesson._meta.db_table}" WHERE "id" = %(ref)s)',  # noqa: S608 (identifiers only)
         "quiz": f'(SELECT "course_id" FROM "{Quiz._meta.db_table}" WHERE "id" = %(ref)s)',  # noqa: S608 (identifiers only)
     }[course_by]
-    n_user, n_enrollment = len(User._meta.concrete_fields), len(Enrollment._meta.concrete_fields)
-    token, completion, attempt = Token._meta.db_table, LessonCompletion._meta.db_table, QuizAttempt._meta.db_table
+    token = Token._meta.db_table
+    columns, joins = _header_parts(user='t."user_id"', course='k."cid"')
     sql = f"""
-        SELECT 'h', {rawsql.columns(User, "u")}, {rawsql.columns(Enrollment, "e")},
-            EXISTS(SELECT 1 FROM "{Course.instructors.through._meta.db_table}" i
-                   WHERE i."course_id" = k."cid" AND i."user_id" = t."user_id"),
-            c."code", c."issued_at", c."revoked",
-            (SELECT lc."completed_at" FROM "{completion}" lc
-             WHERE lc."learner_id" = t."user_id" AND lc."course_id" = k."cid" AND lc."lesson_id" = %(lesson)s),
-            k."cid", NULL, NULL, NULL, NULL, NULL
+        SELECT 'h', {rawsql.columns(User, "u")}, {columns}, k."cid", NULL, NULL, NULL, NULL, NULL
         FROM "{token}" t
         JOIN "{User._meta.db_table}" u ON u."{User._meta.pk.column}" = t."user_id"
-        CROSS JOIN (SELECT {course_of} AS "cid") k
-        LEFT JOIN "{Enrollment._meta.db_table}" e ON e."learner_id" = t."user_id" AND e."course_id" = k."cid"
-        LEFT JOIN "{Certificate._meta.db_table}" c ON c."learner_id" = t."user_id" AND c."course_id" = k."cid"
+        CROSS JOIN (SELECT {course_of} AS "cid") k {joins}
         WHERE t."key" = %(key)s
     """  # noqa: S608 (identifiers from model metadata only; every value is a parameter)
     if items:
-        blanks = ", ".join(["NULL"] * (n_user + n_enrollment + 6))
-        # PostgreSQL types a UNION's columns pair by pair: a column NULL in both the first branches
-        # would be text, and then clash with the scores.
-        score_type = QuizAttempt._meta.get_field("score").db_type(connection)
+        blanks = "NULL, " * (len(User._meta.concrete_fields) + len(Enrollment._meta.concrete_fields) + 6)
         learner = f'(SELECT "user_id" FROM "{token}" WHERE "key" = %(key)s)'  # noqa: S608 (identifiers only)
-        sql += f"""
-        UNION ALL
-        SELECT 'l', {blanks}, "lesson_id", "completed_at", CAST(NULL AS {score_type}), 0, 0
-        FROM "{completion}" WHERE "learner_id" = {learner} AND "course_id" = {course_of}
-        UNION ALL
-        SELECT 'q', {blanks}, "quiz_id", MAX("submitted_at"), MAX("score"),
-            SUM(CASE WHEN "passed" THEN 1 ELSE 0 END), COUNT(*)
-        FROM "{attempt}"
-        WHERE "learner_id" = {learner} AND "course_id" = {course_of} AND "status" = %(submitted)s
-        GROUP BY "quiz_id"
-        """  # noqa: S608 (as above)
+        sql += " UNION ALL " + _items_sql(user=learner, course=course_of, lead=blanks)
     return sql
 
 
