@@ -1,9 +1,11 @@
 """Load benchmark of the production stack: `make bench` (full) or `bench/run.py --quick` (smoke).
 
 Creates the PostgreSQL database ``courses_bench``, loads a data set with COPY, starts gunicorn
-(config/gunicorn.conf.py) and a Celery worker on loopback, drives the learner endpoints with wrk (each one
-right after a /livez ceiling run), measures progress against table size, Celery throughput and
-worker RSS over a soak, and writes bench/results.md. Every figure comes from the run.
+(config/gunicorn.conf.py, serving bench/floor_wsgi.py: the production app plus one authenticated-floor
+route) and a Celery worker on loopback, drives the learner endpoints with wrk (each one right after a
+/livez ceiling run, authenticated ones also after an authenticated-floor run), reads the CPU each
+request cost by process, measures progress against table size, Celery throughput and worker RSS over
+a soak, and writes bench/results.md. Every figure comes from the run.
 """
 
 import argparse
@@ -15,6 +17,7 @@ import platform
 import pstats
 import random
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -423,6 +426,53 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout}s")
 
 
+# --- CPU accounting ------------------------------------------------------------------------------
+CPU_GROUPS = ("gunicorn", "postgres", "redis", "celery", "wrk", "rest")
+
+
+def cpu_snapshot(*, gunicorn_pid: int, worker_pid: int) -> dict:
+    """CPU seconds used so far by each live process of interest, by pid with its group; the whole
+    machine's busy seconds; wrk's (it has exited by the time its run is read: this script's children)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        pid, ppid, secs = int(entry.name), int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+        if gunicorn_pid in (pid, ppid):
+            procs[pid] = ("gunicorn", secs)
+        elif worker_pid in (pid, ppid):
+            procs[pid] = ("celery", secs)
+        elif comm.startswith("postgres"):
+            procs[pid] = ("postgres", secs)
+        elif comm.startswith("redis-server"):
+            procs[pid] = ("redis", secs)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    # user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    busy = sum(int(v) for i, v in enumerate(cpu[:8]) if i not in (3, 4)) / tick
+    return {"procs": procs, "wrk": children.ru_utime + children.ru_stime, "machine": busy}
+
+
+def cpu_per_request(before: dict, after: dict, requests: int) -> dict[str, float]:
+    """Milliseconds of CPU per request by group (a process that exited in between is not counted; one
+    that started counts whole); "rest" is the machine's busy time nobody above used (the kernel's
+    network work outside those processes, this script, anything else running)."""
+    secs = dict.fromkeys(CPU_GROUPS, 0.0)
+    for pid, (group, used) in after["procs"].items():
+        secs[group] += used - before["procs"].get(pid, (group, 0.0))[1]
+    secs["wrk"] = after["wrk"] - before["wrk"]
+    secs["machine"] = after["machine"] - before["machine"]
+    secs["rest"] = secs["machine"] - sum(secs[k] for k in CPU_GROUPS if k != "rest")
+    return {k: v * 1000 / max(1, requests) for k, v in secs.items()}
+
+
 # --- wrk ----------------------------------------------------------------------------------------
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
@@ -448,14 +498,18 @@ def parse_wrk(out: str) -> dict:
 
 
 def run_wrk(base: str, requests_file: Path, tokens_file: str, seconds: int, *, conns: int = 32, threads: int = 2,
-            pause_ms: int = 0) -> dict:  # fmt: skip
+            pause_ms: int = 0, pids: dict[str, int] | None = None) -> dict:  # fmt: skip
+    """One wrk run; with ``pids`` (gunicorn_pid, worker_pid) also the CPU it cost per request."""
     cmd = [
         "wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", str(BENCH / "wrk.lua"),
         base, "--", tokens_file, str(requests_file), str(pause_ms),
     ]  # fmt: skip
+    before = cpu_snapshot(**pids) if pids else None
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     res = parse_wrk(out)
     res["cmd"] = " ".join(cmd)
+    if before is not None:
+        res["cpu_ms"] = cpu_per_request(before, cpu_snapshot(**pids), res["requests"])
     return res
 
 
@@ -830,8 +884,11 @@ def fmt_ms(v: float) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    head = "| endpoint | req/s | p50 | p99 | errors | ratio to adjacent /livez | target | met? |\n"
-    head += "|---|---:|---:|---:|---|---:|---|---|\n"
+    head = (
+        "| endpoint | req/s | p50 | p99 | errors | ratio to adjacent /livez | target | met? "
+        "| ratio to adjacent auth floor |\n"
+    )
+    head += "|---|---:|---:|---:|---|---:|---|---|---:|\n"
     lines = []
     for r in rows:
         res, ceil = r["res"], r["ceiling"]
@@ -847,9 +904,65 @@ def table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['label']} | {res['rps']:.0f} | {fmt_ms(res['p50'])} | {fmt_ms(res['p99'])} | {err} | "
             f"{ratio:.2f} (livez {ceil['rps']:.0f}/s, p99 {fmt_ms(ceil['p99'])}) | ≥ {r['target']}, "
-            f"p99 ≤ {fmt_ms(5 * ceil['p99'])} | {'yes' if met else 'no' + why} |"
+            f"p99 ≤ {fmt_ms(5 * ceil['p99'])} | {'yes' if met else 'no' + why} | "
+            + (f"{res['rps'] / floor['rps']:.2f} (floor {floor['rps']:.0f}/s) |" if (floor := r["floor"]) else "— |")
         )
     return head + "\n".join(lines) + "\n"
+
+
+def floor_notes(rows: list[dict], *, noop_per_s: float) -> list[str]:
+    """What the authenticated floor and the Celery worker's own rate say about the targets."""
+    floors = [r["floor"]["rps"] / r["ceiling"]["rps"] for r in rows if r["floor"]]
+    writes = [r for r in rows if r["label"].startswith("POST")]
+    read_targets = [r["target"] for r in rows if r["floor"] and not r["label"].startswith("POST")]
+    if not floors:
+        return []
+    asked = ", ".join(
+        f"{r['label'].split()[1]} {r['target'] * r['ceiling']['rps']:.0f}/s (measured {r['res']['rps']:.0f}/s)"
+        for r in writes
+    )
+    return [
+        "The **authenticated floor** is `GET /bench/auth-floor` (`bench/floor_wsgi.py`): a DRF view with the "
+        "project's default token authentication, permission and throttles answering a two-key object, served "
+        "by the same gunicorn. It is what every learner endpoint pays before its own work. It ran at "
+        f"{min(floors):.2f}-{max(floors):.2f} of the adjacent `/livez`; the targets for authenticated reads "
+        f"are {min(read_targets)}-{max(read_targets)}.",
+        "",
+        "Each write queues one progress task (Celery tracks progress, by design). The targets ask for "
+        f"{asked}, each with its task; this machine's Celery worker runs {noop_per_s:.0f} no-op tasks/s "
+        "(below), on the same two cores.",
+        "",
+    ]
+
+
+def cpu_table(rows: list[dict]) -> list[str]:
+    """CPU milliseconds per request by process group: /livez and the floor averaged over their runs."""
+
+    def mean(runs: list[dict]) -> dict[str, float]:
+        return {k: statistics.fmean(r["cpu_ms"][k] for r in runs) for k in runs[0]["cpu_ms"]}
+
+    lines = [
+        "| run | gunicorn | PostgreSQL | Redis | Celery | wrk | rest | machine |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    shown = [(f"GET /livez (mean of {len(rows)} runs)", mean([r["ceiling"] for r in rows]))]
+    floors = [r["floor"] for r in rows if r["floor"]]
+    if floors:
+        shown.append((f"GET /bench/auth-floor (mean of {len(floors)} runs)", mean(floors)))
+    shown += [(r["label"], r["res"]["cpu_ms"]) for r in rows]
+    for label, ms in shown:
+        lines.append(f"| {label} | " + " | ".join(f"{ms[k]:.2f}" for k in (*CPU_GROUPS, "machine")) + " |")
+    return [
+        "### CPU per request",
+        "",
+        "CPU milliseconds each request cost, by process, read from `/proc` around each wrk run above (wrk's "
+        "own from this script's children; `rest` is the machine's busy time outside these processes: the "
+        "kernel's network work, anything else running). Two cores give 2,000 CPU ms per second, so "
+        "`machine` ≈ 2,000 ÷ req/s when the cores are saturated.",
+        "",
+        *lines,
+        "",
+    ]
 
 
 def _secs(v: float | None) -> str:
@@ -934,6 +1047,7 @@ def main() -> int:
         return p
 
     livez = reqfile("livez", ["GET /livez"])
+    auth_floor = reqfile("auth_floor", ["GET /bench/auth-floor"])
     tok = str(tokens_file)
     outline = reqfile("outline", [f"GET /api/courses/{BIG_SLUG}/"])
     lesson_lines = [f"GET /api/lessons/{i}/" for i in big_lessons]
@@ -967,7 +1081,7 @@ def main() -> int:
         str(VENV_BIN / "gunicorn"),
         "-c",
         "config/gunicorn.conf.py",
-        "config.wsgi",
+        "bench.floor_wsgi",
         "--bind",
         f"127.0.0.1:{port}",
     ]
@@ -986,15 +1100,20 @@ def main() -> int:
         deadline = time.monotonic() + 60
         while not children_of(worker.pid) and time.monotonic() < deadline:
             time.sleep(0.5)
+        procs = {"gunicorn_pid": gunicorn.pid, "worker_pid": worker.pid}
         # Warm every endpoint once (connections, outline cache).
         run_wrk(base, soak_file, str(tokens_file), 2, conns=4)
         for label, req, tok, target in endpoints:
             drains[label] = wait_drained(r, 300)
-            ceiling = run_wrk(base, livez, "-", seconds)
-            res = run_wrk(base, req, tok, seconds)
-            rows.append({"label": label, "res": res, "ceiling": ceiling, "target": target})
+            # Authenticated endpoints also run right after the authenticated floor (before /livez, so
+            # /livez stays adjacent): what they cost beyond authenticating and throttling.
+            floor = run_wrk(base, auth_floor, tok, seconds, pids=procs) if tok != "-" else None
+            ceiling = run_wrk(base, livez, "-", seconds, pids=procs)
+            res = run_wrk(base, req, tok, seconds, pids=procs)
+            rows.append({"label": label, "res": res, "ceiling": ceiling, "floor": floor, "target": target})
             log(f"{label}: {res['rps']:.0f} req/s p50 {res['p50']:.1f} ms p99 {res['p99']:.1f} ms "
-                f"(livez {ceiling['rps']:.0f}/s) status {res['status']}")  # fmt: skip
+                f"(livez {ceiling['rps']:.0f}/s, auth floor {floor['rps'] if floor else 0:.0f}/s) "
+                f"status {res['status']}")  # fmt: skip
         drains["after POSTs"] = wait_drained(r, 600)
 
         celery = celery_throughput(tasks=args.celery_tasks, learners=1000)
@@ -1084,7 +1203,10 @@ def main() -> int:
         "",
         "Each endpoint run (`wrk -t2 -c32 --latency`, one random learner token per request from "
         f"{len(data['tokens']):,} tokens) comes right after a `/livez` run of the same length; the ratio is "
-        "endpoint req/s ÷ that adjacent `/livez` req/s. The progress queue is drained before each pair.",
+        "endpoint req/s ÷ that adjacent `/livez` req/s. An authenticated endpoint's pair is preceded by a run "
+        "of the authenticated floor (`/bench/auth-floor`, below) with the same tokens. The progress queue is "
+        "drained before each group. gunicorn serves `bench.floor_wsgi`: `config.wsgi`'s application with that "
+        "one route appended.",
         "",
         "## Data set",
         "",
@@ -1104,6 +1226,8 @@ def main() -> int:
         "Errors: `non-2xx` is wrk's count; for quiz attempts 409 (over max_attempts) is an accepted answer. "
         f"Queue drain waits before each pair (s): {', '.join(f'{v:.1f}' for v in drains.values())}.",
         "",
+        *floor_notes(rows, noop_per_s=celery["noop"]["per_s"]),
+        *cpu_table(rows),
         "## Progress against table size",
         "",
         f"`courseware.selectors.progress_snapshot` for one learner with {COMPLETIONS_PER_LEARNER} completions, "
