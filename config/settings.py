@@ -238,6 +238,8 @@ SPECTACULAR_SETTINGS = {
         "EnrollmentStatusEnum": "courseware.models.Enrollment.Status",
         "AttemptStatusEnum": "quizzes.models.QuizAttempt.Status",
         "EmailStatusEnum": "notifications.models.OutboundEmail.Status",
+        "NextStepKindEnum": "courseware.serializers.NEXT_STEP_KINDS",
+        "QuestionKindEnum": "quizzes.models.Question.Kind",
     },
     "SECURITY": [{"tokenAuth": []}, {"cookieAuth": []}],
     "POSTPROCESSING_HOOKS": [

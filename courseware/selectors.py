@@ -508,13 +508,37 @@ def outline_with_learner_state(*, course: Course, outline: list[dict], snapshot:
     return result
 
 
-def next_lesson(*, outline: list[dict], snapshot: ProgressSnapshot) -> dict | None:
-    """Where to resume: the first lesson in course order that is not completed."""
+def next_lesson(*, outline: list[dict], snapshot: ProgressSnapshot, locked: set[int]) -> dict | None:
+    """Where to resume reading: the first lesson in course order that is not completed and that the
+    learner may open now (none in a module ``locked`` by a sequential course)."""
     for module in outline:
+        if module["id"] in locked:
+            break
         for lesson in module["lessons"]:
             if lesson["id"] not in snapshot.completed_lesson_ids:
-                return {"id": lesson["id"], "slug": lesson["slug"], "title": lesson["title"], "module": module["id"]}
+                return _step(lesson, module)
     return None
+
+
+def next_step(*, outline: list[dict], snapshot: ProgressSnapshot, locked: set[int]) -> dict | None:
+    """What completes the course next, in course order: each open module's first incomplete lesson,
+    then its first quiz not yet passed with attempts left. None when nothing open is left to do (the
+    course is complete, or what is left is locked behind a quiz with no attempts left)."""
+    for module in outline:
+        if module["id"] in locked:
+            break
+        for lesson in module["lessons"]:
+            if lesson["id"] not in snapshot.completed_lesson_ids:
+                return {"kind": "lesson", **_step(lesson, module)}
+        for quiz in module["quizzes"]:
+            standing = snapshot.quizzes.get(quiz["id"])
+            if not (standing and standing.passed) and (standing.attempts if standing else 0) < quiz["max_attempts"]:
+                return {"kind": "quiz", **_step(quiz, module)}
+    return None
+
+
+def _step(item: dict, module: dict) -> dict:
+    return {"id": item["id"], "slug": item["slug"], "title": item["title"], "module": module["id"]}
 
 
 def progress_report(*, enrollment: Enrollment, course: Course, certificate: dict | None) -> dict:
@@ -524,6 +548,7 @@ def progress_report(*, enrollment: Enrollment, course: Course, certificate: dict
 
     outline = course_outline(course=course)
     snapshot = progress_snapshot(learner_id=enrollment.learner_id, course_id=course.pk, outline=outline)
+    locked = locked_module_ids(structure=outline_structure(outline), snapshot=snapshot) if course.sequential else set()
     quizzes = []
     for module in outline:
         for quiz in module["quizzes"]:
@@ -548,7 +573,8 @@ def progress_report(*, enrollment: Enrollment, course: Course, certificate: dict
         "passed_quizzes": snapshot.passed_quizzes,
         "total_quizzes": snapshot.total_quizzes,
         "quizzes": quizzes,
-        "next_lesson": next_lesson(outline=outline, snapshot=snapshot),
+        "next_lesson": next_lesson(outline=outline, snapshot=snapshot, locked=locked),
+        "next_step": next_step(outline=outline, snapshot=snapshot, locked=locked),
         "enrolled_at": enrollment.enrolled_at,
         "completed_at": enrollment.completed_at,
         "last_activity_at": snapshot.last_activity or enrollment.last_activity_at,

@@ -130,6 +130,13 @@ class NextLessonSerializer(serializers.Serializer):
     module = serializers.IntegerField()
 
 
+NEXT_STEP_KINDS = [("lesson", "lesson"), ("quiz", "quiz")]
+
+
+class NextStepSerializer(NextLessonSerializer):
+    kind = serializers.ChoiceField(choices=NEXT_STEP_KINDS, help_text="Whether `id` is a lesson's or a quiz's.")
+
+
 class CertificateBriefSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     pdf_url = serializers.SerializerMethodField()
@@ -154,7 +161,16 @@ class ProgressOutputSerializer(serializers.Serializer):
     passed_quizzes = serializers.IntegerField()
     total_quizzes = serializers.IntegerField()
     quizzes = QuizProgressSerializer(many=True)
-    next_lesson = NextLessonSerializer(allow_null=True)
+    next_lesson = NextLessonSerializer(
+        allow_null=True,
+        help_text="The first lesson not completed that the learner may open now (sequential courses: none in a "
+        "locked module); null when there is none.",
+    )
+    next_step = NextStepSerializer(
+        allow_null=True,
+        help_text="What completes the course next, in course order: an open module's first lesson not completed, "
+        "else its first quiz not passed with attempts left; null when nothing open is left to do.",
+    )
     enrolled_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
     last_activity_at = serializers.DateTimeField(allow_null=True)

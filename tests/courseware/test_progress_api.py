@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 FIELDS = {
     "progress", "status", "completed_lessons", "total_lessons", "passed_quizzes", "total_quizzes", "quizzes",
-    "next_lesson", "last_activity_at", "certificate",
+    "next_lesson", "next_step", "last_activity_at", "certificate",
 }  # fmt: skip
 
 
@@ -69,6 +69,7 @@ def test_progress_fields_for_a_new_enrollment():
     assert [q["id"] for q in body["quizzes"]] == [q.pk for q in t.quizzes]
     assert all(q["best_score"] is None and q["passed"] is False and q["attempts"] == 0 for q in body["quizzes"])
     assert body["next_lesson"]["id"] == t.lessons[0].pk
+    assert body["next_step"] == {"kind": "lesson", **body["next_lesson"]}
     assert body["certificate"] is None
 
 
@@ -104,6 +105,65 @@ def test_progress_counts_items_and_resumes_at_the_first_incomplete_lesson():
     assert t.progress()["next_lesson"]["id"] == t.lessons[3].pk
     t.complete(t.lessons[3])
     assert t.progress()["next_lesson"] is None
+
+
+def _step(kind: str, item) -> dict:
+    return {"kind": kind, "id": item.pk, "slug": item.slug, "title": item.title, "module": item.module_id}
+
+
+def test_next_step_walks_the_course_in_order_lessons_then_the_module_quiz():
+    t = Learning()
+    t.complete(t.lessons[0])
+    t.complete(t.lessons[1])
+    body = t.progress()
+    # Module 1's lessons are done: its quiz comes before module 2's lessons.
+    assert body["next_step"] == _step("quiz", t.quizzes[0])
+    assert body["next_lesson"]["id"] == t.lessons[2].pk  # an open course: module 2 may be read now
+    t.submit(t.quizzes[0])
+    assert t.progress()["next_step"] == _step("lesson", t.lessons[2])
+    t.complete(t.lessons[2])
+    t.complete(t.lessons[3])
+    assert t.progress()["next_step"] == _step("quiz", t.quizzes[1])
+    t.submit(t.quizzes[1])
+    body = t.progress()
+    assert body["progress"] == 100 and body["next_step"] is None and body["next_lesson"] is None
+
+
+def test_sequential_course_never_points_at_a_locked_lesson():
+    t = Learning(sequential=True)
+    t.complete(t.lessons[0])
+    t.complete(t.lessons[1])
+    body = t.progress()
+    # Module 2 is locked until module 1's quiz is passed: nothing there to resume, the quiz is next.
+    assert t.client.get(f"/api/lessons/{t.lessons[2].pk}/").status_code == 403
+    assert body["next_lesson"] is None
+    assert body["next_step"] == _step("quiz", t.quizzes[0])
+    t.submit(t.quizzes[0], right=False)
+    assert t.progress()["next_step"] == _step("quiz", t.quizzes[0])  # failed, attempts left: still the quiz
+    t.submit(t.quizzes[0])
+    body = t.progress()
+    assert body["next_lesson"]["id"] == t.lessons[2].pk == body["next_step"]["id"]
+    assert t.client.get(f"/api/lessons/{t.lessons[2].pk}/").status_code == 200
+
+
+def test_sequential_course_with_a_quiz_out_of_attempts_has_no_next_step():
+    t = Learning(sequential=True)
+    Quiz.objects.filter(pk=t.quizzes[0].pk).update(max_attempts=1)
+    t.complete(t.lessons[0])
+    t.complete(t.lessons[1])
+    t.submit(t.quizzes[0], right=False)
+    body = t.progress()
+    assert body["quizzes"][0]["attempts"] == 1 and body["quizzes"][0]["passed"] is False
+    assert body["next_step"] is None and body["next_lesson"] is None and body["progress"] < 100
+
+
+def test_an_open_course_skips_a_quiz_out_of_attempts():
+    t = Learning()
+    Quiz.objects.filter(pk=t.quizzes[0].pk).update(max_attempts=1)
+    t.complete(t.lessons[0])
+    t.complete(t.lessons[1])
+    t.submit(t.quizzes[0], right=False)
+    assert t.progress()["next_step"] == _step("lesson", t.lessons[2])
 
 
 def test_progress_shows_the_best_quiz_score():
