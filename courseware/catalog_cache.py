@@ -20,6 +20,7 @@ When the shared cache cannot be read the version is unknown and the local layer 
 restarts empty never brings back a number an older entry was built under.
 """
 
+import hashlib
 import logging
 import threading
 import time
@@ -80,9 +81,12 @@ def version_take(raw: Any) -> None:
 
 
 def catalog_page_key(*, url: str) -> str | None:
-    """Where the catalog page at ``url`` is cached, or None when it must not be (no version)."""
+    """Where the catalog page at ``url`` is cached, or None when it must not be (no version). The
+    URL (any query string a caller sends) is hashed: keys keep one short length."""
     version = content_version()
-    return f"catalog:page:{version}:{url}" if version is not None else None
+    if version is None:
+        return None
+    return f"catalog:page:{version}:{hashlib.blake2b(url.encode(), digest_size=16).hexdigest()}"
 
 
 def local_get(key: str, build: Callable[[], Any], *, space: str = "content") -> Any:

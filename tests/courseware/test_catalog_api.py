@@ -334,6 +334,18 @@ def test_a_cached_catalog_page_costs_no_query_and_any_course_change_refreshes_it
     assert {c["title"] for c in author.get("/api/courses/").json()["results"]} == {"Alpha, revised", "Beta"}
 
 
+def test_long_query_strings_are_cached_under_short_keys(django_assert_num_queries, recwarn):
+    CourseFactory(title="Alpha")
+    url = "/api/courses/?search=" + "a" * 1500 + "&" + "&".join(f"x{i}=y" for i in range(100))
+    anonymous = APIClient()
+    assert anonymous.get(url).json()["results"] == []
+    with django_assert_num_queries(0):
+        assert anonymous.get(url).json()["results"] == []
+    assert anonymous.get("/api/courses/?search=alp").json()["count"] == 1  # another page, another entry
+    # Memcached-safe keys: Django warns (CacheKeyWarning) about keys over 250 characters.
+    assert not [w for w in recwarn.list if "CacheKeyWarning" in type(w.message).__name__]
+
+
 # --- Anonymous reads answered before DRF --------------------------------------------------------
 @pytest.fixture
 def drf_requests(monkeypatch):
