@@ -108,7 +108,9 @@ def _quiz_write(quiz: Quiz, folder: Path) -> None:
                 "text": question.text,
                 "kind": question.kind,
                 "choices": [
-                    {"text": choice.text, "correct": choice.is_correct, "explanation": choice.explanation}
+                    # A choice authored through the API may have no explanation: left out, as in the format.
+                    {"text": choice.text, "correct": choice.is_correct}
+                    | ({"explanation": choice.explanation} if choice.explanation else {})
                     for choice in question.choices.all()
                 ],
             }

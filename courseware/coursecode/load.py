@@ -515,7 +515,7 @@ def _question_spec(data: dict, *, file: str, prefix: str, errors: list[ContentEr
             ChoiceSpec(
                 text=c.text("text", required=True, max_length=CHOICE_TEXT_MAX),
                 correct=c.boolean("correct", default=False),
-                explanation=c.text("explanation", required=True),
+                explanation=c.text("explanation"),
             )
         )
     correct = sum(choice.correct for choice in choices)

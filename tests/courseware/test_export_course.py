@@ -13,6 +13,7 @@ from courseware.models import Course
 from lessons.markdown import render_markdown
 from lessons.models import Lesson
 from quizzes.models import Quiz
+from tests.conftest import client_for
 from tests.courseware import SEED_COURSE, course_tree, read_yaml, write
 from tests.factories import InstructorFactory, build_course
 
@@ -92,6 +93,29 @@ def test_factory_course_round_trips(tmp_path):
     question.save()
 
     assert_round_trip(course, tmp_path)
+
+
+def test_a_course_authored_through_the_api_round_trips(tmp_path):
+    """The API's quiz body has no explanations (the contract's `{text, is_correct}` choices)."""
+    author = client_for(InstructorFactory())
+    assert author.post("/api/courses/", {"slug": "by-api", "title": "By API", "summary": "S."}).status_code == 201
+    module = author.post("/api/courses/by-api/modules/", {"title": "One", "position": 1}).json()["id"]
+    lesson = {"slug": "first", "title": "First", "body_markdown": "Read *this*.", "position": 1}
+    assert author.post(f"/api/modules/{module}/lessons/", lesson).status_code == 201
+    quiz = {
+        "title": "Check",
+        "pass_percent": 50,
+        "max_attempts": 2,
+        "position": 1,
+        "questions": [
+            {"text": "Pick one", "kind": "single", "choices": [{"text": "A", "is_correct": True}, {"text": "B"}]}
+        ],
+    }
+    assert author.post(f"/api/modules/{module}/quizzes/", quiz, format="json").status_code == 201
+
+    assert_round_trip(Course.objects.get(slug="by-api"), tmp_path)
+    exported = next((tmp_path / "export").rglob("*.quiz.yaml"))
+    assert all("explanation" not in c for c in read_yaml(exported)["questions"][0]["choices"])
 
 
 def test_unset_estimated_hours_is_left_out_and_computed_on_import(tmp_path):
