@@ -19,7 +19,7 @@ from courseware.reconcile import (
 )
 from courseware.services import certificate_email_queue, certificate_reissue, certificate_revoke, enrollment_create
 from courseware.tasks import recompute_enrollment_progress, reconcile, send_inactivity_reminders
-from lessons.models import Lesson, LessonCompletion
+from lessons.models import Lesson
 from lessons.services import lesson_completion_record
 from notifications.models import OutboundEmail
 from quizzes.models import Quiz
@@ -198,18 +198,14 @@ def test_a_content_change_recomputes_every_live_enrollment(run_on_commit):
 
 
 # --- Reconcile: work whose task message was lost ------------------------------------------------------
-def a_while_ago(learner) -> None:
-    """Move the learner's activity a minute back, past the reconcile's clock slack."""
-    LessonCompletion.objects.filter(learner=learner).update(completed_at=timezone.now() - timedelta(minutes=1))
-
-
 def test_reconcile_recomputes_progress_whose_task_was_lost(run_on_commit):
     course = build_course(modules=1, lessons_per_module=2, quiz_per_module=False)
     learner = UserFactory()
     enrollment = EnrollmentFactory(learner=learner, course=course)
     fresh = EnrollmentFactory(course=course)  # no activity: nothing to do
-    for lesson in Lesson.objects.filter(course=course):  # rows committed, no task ran
-        LessonCompletionFactory(learner=learner, lesson=lesson)
+    for lesson in Lesson.objects.filter(course=course):
+        # Recorded as the API does; its on-commit task message is never sent (lost).
+        lesson_completion_record(learner=learner, lesson=lesson, enrollment=enrollment)
     assert enrollments_with_stale_progress(limit=10) == [enrollment.pk]
 
     with run_on_commit():
@@ -221,10 +217,26 @@ def test_reconcile_recomputes_progress_whose_task_was_lost(run_on_commit):
     assert enrollment.status == Enrollment.Status.COMPLETED and enrollment.progress == 100
     assert fresh.progress_computed_at is None
     assert len(certificate_mails(Certificate.objects.get(learner=learner))) == 1
+    assert enrollments_with_stale_progress(limit=10) == []  # exact: nothing found again
     with run_on_commit():
-        reconcile_run()  # found again within the clock slack: recomputed once more, nothing new
+        assert reconcile_run()["stale_progress"] == 0
     assert Certificate.objects.count() == 1 and len(certificate_mails()) == 1
-    a_while_ago(learner)
+
+
+def test_reconcile_recomputes_after_a_lost_quiz_submission(run_on_commit):
+    course = build_course(modules=1, lessons_per_module=1)
+    learner = UserFactory()
+    enrollment = enroll(learner, course, run_on_commit)
+    with run_on_commit():
+        lesson_completion_record(learner=learner, lesson=Lesson.objects.get(course=course), enrollment=enrollment)
+    assert enrollments_with_stale_progress(limit=10) == []
+    quiz = Quiz.objects.get(course=course)
+    quiz_attempt_submit(quiz=quiz, learner=learner, enrollment=enrollment, answers=right_answers(quiz))  # task lost
+    assert enrollments_with_stale_progress(limit=10) == [enrollment.pk]
+    with run_on_commit():
+        reconcile_run()
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.COMPLETED
     assert enrollments_with_stale_progress(limit=10) == []
 
 
@@ -235,19 +247,19 @@ def test_reconcile_finds_progress_older_than_the_content_or_the_latest_activity(
     first, second = Lesson.objects.filter(course=course).order_by("position")
     with run_on_commit():
         lesson_completion_record(learner=learner, lesson=first, enrollment=enrollment)
-    a_while_ago(learner)
     assert enrollments_with_stale_progress(limit=10) == []
 
     Course.objects.filter(pk=course.pk).update(content_version=F("content_version") + 1)  # a lesson moved
     assert enrollments_with_stale_progress(limit=10) == [enrollment.pk]
     with run_on_commit():
         reconcile_run()
-    a_while_ago(learner)
     assert enrollments_with_stale_progress(limit=10) == []
 
-    later = LessonCompletionFactory(learner=learner, lesson=second)  # its task message was lost
-    LessonCompletion.objects.filter(pk=later.pk).update(completed_at=timezone.now() + timedelta(minutes=1))
+    lesson_completion_record(learner=learner, lesson=second, enrollment=enrollment)  # its task message was lost
     assert enrollments_with_stale_progress(limit=10) == [enrollment.pk]
+    dropped = Enrollment.objects.filter(pk=enrollment.pk)
+    dropped.update(status=Enrollment.Status.DROPPED)
+    assert enrollments_with_stale_progress(limit=10) == []  # a dropped learner's progress waits
 
 
 def test_reconcile_issues_the_missing_certificate_of_a_completed_enrollment(run_on_commit):
@@ -315,8 +327,8 @@ def test_reconcile_finders_cost_one_query_each_and_respect_the_batch_size(
     course = build_course(modules=1, lessons_per_module=1, quiz_per_module=False)
     lesson = Lesson.objects.get(course=course)
     enrollments = [EnrollmentFactory(course=course) for _ in range(5)]
-    for enrollment in enrollments:
-        LessonCompletionFactory(learner=enrollment.learner, lesson=lesson)
+    for enrollment in enrollments:  # recorded, their task messages lost
+        lesson_completion_record(learner=enrollment.learner, lesson=lesson, enrollment=enrollment)
     with django_assert_num_queries(1):
         assert enrollments_with_stale_progress(limit=3) == [e.pk for e in enrollments[:3]]
     with django_assert_num_queries(1):
@@ -326,9 +338,10 @@ def test_reconcile_finders_cost_one_query_each_and_respect_the_batch_size(
     with run_on_commit():
         assert reconcile_run()["stale_progress"] == 2
     assert Certificate.objects.count() == 2
-    for _ in range(2):  # the rest, oldest first: those just recomputed do not crowd them out
-        with run_on_commit():
-            reconcile_run()
+    with run_on_commit():
+        assert reconcile_run()["stale_progress"] == 2  # the rest, 2 at a time; none found twice
+    with run_on_commit():
+        assert reconcile_run()["stale_progress"] == 1
     assert Certificate.objects.count() == 5
     assert len(certificate_mails()) == 5
 
