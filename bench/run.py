@@ -370,8 +370,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def children_of(pid: int) -> list[int]:
-    kids = []
+def proc_stats():
+    """(pid, command name, the fields of /proc/<pid>/stat after the name) of every process now."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -379,10 +379,11 @@ def children_of(pid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid:
-            kids.append(int(entry.name))
-    return kids
+        yield int(entry.name), stat[stat.index("(") + 1 : stat.rindex(")")], stat.rsplit(")", 1)[1].split()
+
+
+def children_of(pid: int) -> list[int]:
+    return [kid for kid, _, fields in proc_stats() if int(fields[1]) == pid]
 
 
 def rss_kb(pid: int) -> int:
@@ -435,16 +436,8 @@ def cpu_snapshot(*, gunicorn_pid: int, worker_pid: int) -> dict:
     machine's busy seconds; wrk's (it has exited by the time its run is read: this script's children)."""
     tick = os.sysconf("SC_CLK_TCK")
     procs: dict[int, tuple[str, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat.rsplit(")", 1)[1].split()
-        pid, ppid, secs = int(entry.name), int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+    for pid, comm, fields in proc_stats():
+        ppid, secs = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
         if gunicorn_pid in (pid, ppid):
             procs[pid] = ("gunicorn", secs)
         elif worker_pid in (pid, ppid):
