@@ -391,8 +391,16 @@ def course_publish(*, course: Course) -> Course:
     from lessons.models import Lesson
 
     course = Course.objects.select_for_update().get(pk=course.pk)
-    if not Lesson.objects.filter(course=course).exists():
+    lessons = list(
+        Lesson.objects.filter(course=course).order_by("module__position", "position").values("title", "body_markdown")
+    )
+    if not lessons:
         raise ApplicationError("A course needs at least one lesson before it can be published.", code="no_lessons")
+    if empty := [lesson["title"] for lesson in lessons if not lesson["body_markdown"].strip()]:
+        raise ApplicationError(
+            f"Every lesson needs a body before the course can be published; empty: {', '.join(empty)}.",
+            code="empty_lessons",
+        )
     if not course.is_published:
         course.is_published = True
         course.published_at = course.published_at or timezone.now()

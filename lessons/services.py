@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.tasks import enqueue_on_commit
-from courseware.models import Enrollment, Module
+from courseware.models import Course, Enrollment, Module
 from courseware.services import (
     content_save_guard,
     content_slug_validate,
@@ -72,6 +72,9 @@ def _lesson_check(lesson: Lesson) -> None:
     content_title_check(lesson, errors)
     if not 1 <= lesson.estimated_minutes <= MINUTES_MAX:
         errors["estimated_minutes"] = [f"Must be between 1 and {MINUTES_MAX}."]
+    if not lesson.body_markdown.strip() and Course.objects.filter(pk=lesson.course_id, is_published=True).exists():
+        # A draft may hold empty lessons; learners never see one (publishing refuses them too).
+        errors["body_markdown"] = ["A lesson of a published course needs a body."]
     if errors:
         raise ValidationError(errors)
     content_slug_validate(slug=lesson.slug)

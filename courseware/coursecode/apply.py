@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import Conflict
-from courseware.coursecode.load import COURSE_FILE, POSITION_MAX
+from courseware.coursecode.load import COURSE_FILE, POSITION_MAX, publish_problems
 from courseware.coursecode.spec import ContentError, CourseContentInvalid, CourseSpec, QuestionSpec
 from courseware.models import Course, Enrollment, Module
 from courseware.services import course_content_changed, course_touch
@@ -212,10 +212,8 @@ class _Importer:
                 errors.append(ContentError(COURSE_FILE, "instructors", f"no user named {name!r}"))
             else:
                 users.append(user)
-        if self.publish and not self.spec.lessons:
-            errors.append(
-                ContentError(COURSE_FILE, "published", "a course needs at least one lesson before it can be published")
-            )
+        if self.publish:
+            errors += publish_problems(self.spec)
         if errors:
             raise CourseContentInvalid(errors)
         return users

@@ -321,14 +321,25 @@ def course_folder_load(*, path: Path) -> CourseSpec:
     _check_unique(modules, errors=errors)
     if spec is not None:
         spec.modules = modules
-        if spec.published and not spec.lessons:
-            errors.append(
-                ContentError(COURSE_FILE, "published", "a course needs at least one lesson before it can be published")
-            )
+        if spec.published:
+            errors += publish_problems(spec)
     if errors:
         raise CourseContentInvalid(errors)
     assert spec is not None
     return spec
+
+
+def publish_problems(spec: CourseSpec) -> list[ContentError]:
+    """Why the course cannot be published, as the API's publish would refuse it: it has no lesson, or
+    a lesson with no body (a draft may have empty lessons; learners never see one)."""
+    if not spec.lessons:
+        return [ContentError(COURSE_FILE, "published", "a course needs at least one lesson before it can be published")]
+    return [
+        ContentError(lesson.file, "body", "is empty: write the lesson below the front matter (a published course's "
+                     "lessons need a body)")
+        for lesson in spec.lessons
+        if not lesson.body.strip()
+    ]  # fmt: skip
 
 
 def _course_spec(data: dict, *, path: Path, errors: list[ContentError]) -> CourseSpec:
@@ -470,8 +481,6 @@ def _lesson_load(path: Path, *, position: int, slug: str, file: str, errors: lis
         # Verbatim but for the file's final newline, so any body survives export → import unchanged.
         body=body[:-2] if body.endswith("\r\n") else body.removesuffix("\n"),
     )
-    if not lesson.body.strip():
-        errors.append(ContentError(file, "body", "is empty: write the lesson below the front matter"))
     return lesson
 
 

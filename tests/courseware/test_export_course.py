@@ -118,6 +118,12 @@ def test_a_course_authored_through_the_api_round_trips(tmp_path):
     assert all("explanation" not in c for c in read_yaml(exported)["questions"][0]["choices"])
 
 
+def test_a_draft_with_an_empty_lesson_round_trips(tmp_path):
+    course = build_course(modules=1, lessons_per_module=2, is_published=False, estimated_hours=Decimal("1.5"))
+    Lesson.objects.filter(course=course, position=2).update(body_markdown="", body_html="")
+    assert_round_trip(course, tmp_path)
+
+
 def test_unset_estimated_hours_is_left_out_and_computed_on_import(tmp_path):
     course = build_course(modules=1, lessons_per_module=12)  # 12 lessons of 5 minutes; hours 0 = not set
     export(course.slug, tmp_path / "out")

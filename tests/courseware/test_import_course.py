@@ -670,3 +670,14 @@ def test_windows_line_endings_and_a_byte_order_mark_are_read(folder):
     body = Lesson.objects.get(slug="first-steps").body_markdown
     assert body.startswith("## Why it matters\r\n") and body.endswith("The end.")
     assert "<h2>Recap</h2>" in Lesson.objects.get(slug="first-steps").body_html
+
+
+def test_a_draft_may_hold_an_empty_lesson_but_is_not_published_with_it(tmp_path):
+    folder = make_course_folder(tmp_path, published=False)
+    write(folder / LESSON, lesson_text("First steps", body="\n"))
+    run_import(folder)
+    assert Lesson.objects.get(slug="first-steps").body_markdown == ""
+
+    err = run_import_failing(folder, "--publish")
+    assert f"{LESSON}: body: is empty" in err, err
+    assert not Course.objects.get(slug="demo-course").is_published

@@ -81,6 +81,27 @@ def test_text_edits_do_not_stale_progress(client, module):
     assert Course.objects.get(pk=module.course_id).content_version == version
 
 
+def test_a_draft_may_hold_empty_lessons_a_published_course_may_not(client, course, module):
+    lesson = Lesson.objects.filter(module=module).order_by("position").first()
+    url = f"/api/modules/{module.pk}/lessons/"
+    assert course.is_published
+    r = client.post(url, {"slug": "empty", "title": "Empty", "body_markdown": "  \n"})
+    assert r.status_code == 400 and "body_markdown" in r.json(), r.json()
+    r = client.patch(f"/api/lessons/{lesson.pk}/", {"body_markdown": ""})
+    assert r.status_code == 400 and "body_markdown" in r.json(), r.json()
+    assert Lesson.objects.get(pk=lesson.pk).body_markdown.strip()
+
+    assert client.post(f"/api/courses/{course.slug}/unpublish/").status_code == 200
+    r = client.post(url, {"slug": "outline-first", "title": "Outline first", "body_markdown": ""})
+    assert r.status_code == 201, r.json()
+    draft = r.json()["id"]
+    r = client.post(f"/api/courses/{course.slug}/publish/")
+    assert r.status_code == 400 and "Outline first" in r.json()["detail"], r.json()
+    assert not Course.objects.get(pk=course.pk).is_published
+    assert client.patch(f"/api/lessons/{draft}/", {"body_markdown": "Written now."}).status_code == 200
+    assert client.post(f"/api/courses/{course.slug}/publish/").status_code == 200
+
+
 def test_slug_rules(client, module, course):
     taken = Lesson.objects.filter(course=course).exclude(module=module).first().slug
     r = client.post(f"/api/modules/{module.pk}/lessons/", {"slug": taken, "title": "X", "body_markdown": "x"})
