@@ -388,37 +388,22 @@ def certificate_get_public(*, code: str) -> Certificate | None:
     return Certificate.objects.filter(code=code).first()
 
 
-@dataclass(frozen=True)
-class ModuleNode:
-    id: int
-    position: int
-    lesson_ids: tuple[int, ...]
-    quiz_ids: tuple[int, ...]
-
-
-def outline_structure(outline: list[dict]) -> list[ModuleNode]:
-    """Module order and membership of lessons and quizzes, from the (cached) outline."""
-    return [
-        ModuleNode(
-            id=m["id"],
-            position=m["position"],
-            lesson_ids=tuple(lesson["id"] for lesson in m["lessons"]),
-            quiz_ids=tuple(q["id"] for q in m["quizzes"]),
-        )
-        for m in outline
-    ]
-
-
-def locked_module_ids(*, structure: list[ModuleNode], snapshot: ProgressSnapshot) -> set[int]:
-    """Sequential courses: every module after the first incomplete one is locked."""
+def locked_module_ids(*, course: Course, outline: list[dict], snapshot: ProgressSnapshot | None) -> set[int]:
+    """The modules a learner may not open yet: in a sequential course, every module after the first
+    one with a lesson not completed or a quiz not passed; none in other courses (or without a
+    learner's ``snapshot``)."""
+    if not (course.sequential and snapshot):
+        return set()
     locked: set[int] = set()
     blocked = False
-    for node in structure:
+    for module in outline:
         if blocked:
-            locked.add(node.id)
+            locked.add(module["id"])
             continue
-        lessons_done = all(lid in snapshot.completed_lesson_ids for lid in node.lesson_ids)
-        quizzes_done = all(snapshot.quizzes.get(qid) and snapshot.quizzes[qid].passed for qid in node.quiz_ids)
+        lessons_done = all(lesson["id"] in snapshot.completed_lesson_ids for lesson in module["lessons"])
+        quizzes_done = all(
+            (standing := snapshot.quizzes.get(quiz["id"])) and standing.passed for quiz in module["quizzes"]
+        )
         if not (lessons_done and quizzes_done):
             blocked = True
     return locked
@@ -429,9 +414,8 @@ def module_lock_reason(*, course: Course, module_id: int, learner_id: int) -> st
     if not course.sequential:
         return None
     outline = course_outline(course=course)
-    structure = outline_structure(outline)
     snapshot = progress_snapshot(learner_id=learner_id, course_id=course.pk, outline=outline)
-    if module_id in locked_module_ids(structure=structure, snapshot=snapshot):
+    if module_id in locked_module_ids(course=course, outline=outline, snapshot=snapshot):
         return "This lesson is locked: complete every lesson and pass every quiz of the earlier modules first."
     return None
 
@@ -486,8 +470,7 @@ def _course_outline_shared(*, course: Course, key: str) -> list[dict]:
 
 def outline_with_learner_state(*, course: Course, outline: list[dict], snapshot: ProgressSnapshot | None) -> list[dict]:
     """Overlay one learner's state (completed / passed / locked) on a copy of the shared outline."""
-    structure = outline_structure(outline)
-    locked = locked_module_ids(structure=structure, snapshot=snapshot) if snapshot and course.sequential else set()
+    locked = locked_module_ids(course=course, outline=outline, snapshot=snapshot)
     result = []
     for module in outline:
         lessons = [
@@ -548,7 +531,7 @@ def progress_report(*, enrollment: Enrollment, course: Course, certificate: dict
 
     outline = course_outline(course=course)
     snapshot = progress_snapshot(learner_id=enrollment.learner_id, course_id=course.pk, outline=outline)
-    locked = locked_module_ids(structure=outline_structure(outline), snapshot=snapshot) if course.sequential else set()
+    locked = locked_module_ids(course=course, outline=outline, snapshot=snapshot)
     quizzes = []
     for module in outline:
         for quiz in module["quizzes"]:
