@@ -9,15 +9,31 @@ caller may spend one window's allowance at its very end and the next at the very
 
 When the cache is down (django-redis ignores the error and answers ``None``) requests are let
 through: a cache outage never fails a request.
+
+Another Redis read that a request needs can ride along the counter's round trip: an app registers it
+with ``ride_along_register`` (the content version does, from ``courseware``'s ``ready()``). This
+module knows no app: it only runs what was registered.
 """
 
 import logging
 import time
+from collections.abc import Callable
+from typing import Any
 
 from django.core.cache import cache
 from rest_framework import throttling
 
 logger = logging.getLogger(__name__)
+
+# (wanted, take): ``wanted()`` answers the full Redis key this request still needs read, or None;
+# ``take(raw)`` receives that key's raw value, read in the counter's round trip.
+_ride_along: tuple[Callable[[], Any], Callable[[Any], None]] | None = None
+
+
+def ride_along_register(*, wanted: Callable[[], Any], take: Callable[[Any], None]) -> None:
+    """Have every counted request read one more Redis key in the same round trip (one reader)."""
+    global _ride_along
+    _ride_along = (wanted, take)
 
 
 def _redis():
@@ -77,17 +93,15 @@ def _incr(key: str, *, timeout: int) -> int | None:
     """Count one hit on ``key`` (created with ``timeout`` on the first hit of its window)."""
     client = _redis()
     if client is not None:  # one round trip: INCR and, on the window's first hit, EXPIRE
-        from courseware.catalog_cache import version_take, version_wanted
-
         try:
             keys = [cache.make_key(key)]
-            # The request's content-version read travels in the same round trip.
-            version_key = version_wanted()
-            if version_key is not None:
-                keys.append(version_key)
+            # A registered read (the content version) travels in the same round trip.
+            extra_key = _ride_along[0]() if _ride_along is not None else None
+            if extra_key is not None:
+                keys.append(extra_key)
             replies = _count_script(keys=keys, args=[timeout], client=client)
-            if version_key is not None:
-                version_take(replies[1])
+            if extra_key is not None:
+                _ride_along[1](replies[1])
             return replies[0]
         except Exception:  # a cache outage never fails a request
             logger.warning("throttle: cache unavailable, request let through", exc_info=True)

@@ -6,9 +6,12 @@ class CoursewareConfig(AppConfig):
     verbose_name = "Courses"
 
     def ready(self) -> None:
-        from courseware.catalog_cache import connect_signals
+        from config.throttling import ride_along_register
+        from courseware.catalog_cache import connect_signals, version_take, version_wanted
 
         connect_signals()
+        # The request's content-version read travels in the rate-limit counter's round trip.
+        ride_along_register(wanted=version_wanted, take=version_take)
 
         from django.core.signals import request_finished, request_started
 

@@ -302,6 +302,10 @@ class StateWanted:
             return None
         return cls(course_by, ref, **kwargs)
 
+    def user_by_token(self, key: str) -> User | None:
+        """The reader ``accounts.authentication`` calls: see ``learner_by_token``."""
+        return learner_by_token(key=key, wanted=self)
+
 
 _prefetched = threading.local()
 

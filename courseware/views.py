@@ -94,7 +94,7 @@ class CourseViewSet(viewsets.GenericViewSet):
 
     def learner_state_wanted(self, request) -> selectors.StateWanted | None:
         """The course page and progress read the caller's state with their token, in one round trip
-        (``config.authentication``)."""
+        (``accounts.authentication``)."""
         if request.method != "GET" or self.action not in ("retrieve", "progress"):
             return None
         return selectors.StateWanted.of("slug", self.kwargs["slug"], items=True)

@@ -18,7 +18,7 @@ class LessonView(APIView):
     learner_methods: tuple[str, ...] = ()  # the methods that read the caller's state in the lesson's course
 
     def learner_state_wanted(self, request) -> StateWanted | None:
-        """Read with the caller's token, in one round trip (``config.authentication``)."""
+        """Read with the caller's token, in one round trip (``accounts.authentication``)."""
         if request.method not in self.learner_methods:
             return None
         lesson_id = self.kwargs["lesson_id"]

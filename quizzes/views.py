@@ -20,7 +20,7 @@ class QuizView(APIView):
     learner_methods: tuple[str, ...] = ()  # the methods that read the caller's state in the quiz's course
 
     def learner_state_wanted(self, request) -> StateWanted | None:
-        """Read with the caller's token, in one round trip (``config.authentication``)."""
+        """Read with the caller's token, in one round trip (``accounts.authentication``)."""
         if request.method not in self.learner_methods:
             return None
         return StateWanted.of("quiz", self.kwargs["quiz_id"])

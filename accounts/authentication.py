@@ -3,9 +3,11 @@
 DRF's ``TokenAuthentication`` builds an ORM query with ``select_related`` on every request; this
 one runs the same lookup written once (see ``config.rawsql``) and answers exactly as DRF does.
 
-A view that knows which course's learner state it will read (a ``learner_state_wanted()`` method
-returning ``courseware.selectors.StateWanted``) gets it read in the same statement as the token:
-one round trip to the database instead of two or three on the busiest learner reads."""
+A view that knows which course's learner state it will read offers a reader for it: a
+``learner_state_wanted()`` method returning an object with ``user_by_token(key)`` (the learning
+layer's ``StateWanted``), which reads the token's user and that state in one statement: one round
+trip to the database instead of two or three on the busiest learner reads. This module knows
+nothing of courses: it only asks the view's reader, when there is one."""
 
 import functools
 
@@ -42,10 +44,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
         return super().authenticate(request)
 
     def authenticate_credentials(self, key):
-        from courseware.selectors import learner_by_token
-
         wanted = getattr(self, "_wanted", None)
-        user = learner_by_token(key=key, wanted=wanted) if wanted is not None else _user_by_token(key)
+        user = wanted.user_by_token(key) if wanted is not None else _user_by_token(key)
         if user is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if not user.is_active:
