@@ -347,7 +347,7 @@ def progress_probe(*, calls: int):
     def probe(*, cur_rows: int) -> dict:
         from django.db import connection
 
-        from courseware.selectors import progress_snapshot
+        from learning.progress.selectors import progress_snapshot
 
         progress_snapshot(learner_id=1, course_id=1)  # connect and warm up
         batches = []
@@ -712,7 +712,7 @@ def celery_throughput(*, tasks: int, learners: int) -> dict:
     from bench.noop import noop
     from config.celery import app
     from courseware.models import Enrollment
-    from courseware.tasks import recompute_enrollment_progress
+    from learning.progress.tasks import recompute_enrollment_progress
 
     r = broker()
     ids = list(Enrollment.objects.filter(learner_id__lte=learners, course_id=1).values_list("pk", flat=True))
@@ -777,7 +777,7 @@ def profile_endpoints(token: str, lesson_id: int, quiz_id: int, answers: list, n
             resp = call()
         out["queries"][label] = {"status": resp.status_code, "queries": len(ctx.captured_queries)}
     from courseware.models import Enrollment
-    from courseware.services import enrollment_progress_recompute
+    from learning.progress.services import enrollment_progress_recompute
 
     enrollment_id = Enrollment.objects.filter(learner_id=2, course_id=1).values_list("pk", flat=True).get()
     enrollment_progress_recompute(enrollment_id=enrollment_id)

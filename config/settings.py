@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "courseware",
     "lessons",
     "quizzes",
+    "learning",
+    "studio",
     "notifications",
 ]
 
@@ -238,7 +240,7 @@ SPECTACULAR_SETTINGS = {
         "EnrollmentStatusEnum": "courseware.models.Enrollment.Status",
         "AttemptStatusEnum": "quizzes.models.QuizAttempt.Status",
         "EmailStatusEnum": "notifications.models.OutboundEmail.Status",
-        "NextStepKindEnum": "courseware.serializers.NEXT_STEP_KINDS",
+        "NextStepKindEnum": "learning.catalog.serializers.NEXT_STEP_KINDS",
         "QuestionKindEnum": "quizzes.models.Question.Kind",
     },
     "SECURITY": [{"tokenAuth": []}, {"cookieAuth": []}],

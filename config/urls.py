@@ -25,6 +25,8 @@ handler500 = "config.errors.json_server_error"
 
 api_patterns = [
     path("", include("accounts.urls")),
+    path("", include("studio.urls")),  # first: ``courses/import/`` is not a course's slug
+    path("", include("learning.urls")),
     path("", include("courseware.urls")),
     path("", include("lessons.urls")),
     path("", include("quizzes.urls")),
@@ -35,7 +37,7 @@ api_patterns = [
 
 urlpatterns = [
     path("api/", include(api_patterns)),
-    path("certificates/", include("courseware.certificate_urls")),
+    path("certificates/", include("learning.certificates.urls")),
     path("email/", include("notifications.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("livez", health.livez, name="livez"),

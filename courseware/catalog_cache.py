@@ -32,6 +32,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from courseware.models import Course
+
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "catalog:version"
@@ -158,8 +160,6 @@ def _on_course_write(sender, **kwargs) -> None:
 def connect_signals() -> None:
     from django.core.signals import request_finished, request_started
     from django.db.models.signals import m2m_changed, post_delete, post_save
-
-    from courseware.models import Course
 
     post_save.connect(_on_course_write, sender=Course, dispatch_uid="catalog.course_saved")
     post_delete.connect(_on_course_write, sender=Course, dispatch_uid="catalog.course_deleted")

@@ -4,7 +4,7 @@ selectors first."""
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.selectors import user_is_admin, user_is_instructor
-from courseware.selectors import course_can_write
+from courseware.structure.selectors import course_can_write
 
 
 class IsAdmin(BasePermission):

@@ -4,9 +4,16 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from courseware.admin import CourseContentForm, InstructorScopedAdmin, UniqueSlugInlineFormSet
+from courseware.admin.scoping import (
+    CourseContentForm,
+    InstructorScopedAdmin,
+    UniqueSlugInlineFormSet,
+    course_content_register,
+)
 from lessons.markdown import render_markdown, sanitize_html
 from lessons.models import Lesson
+
+course_content_register(Lesson, course_path="course", structural=True)
 
 
 class LessonForm(CourseContentForm):

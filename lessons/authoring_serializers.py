@@ -3,7 +3,7 @@ fields only: anything else in a body (``id``, ``course``, ``module``, ``body_htm
 
 from rest_framework import serializers
 
-from courseware.services import POSITION_MAX
+from courseware.structure.positions import POSITION_MAX
 from lessons.models import Lesson
 from lessons.services import MINUTES_MAX
 

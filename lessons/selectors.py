@@ -1,87 +1,11 @@
 """Reads for lessons."""
 
-from copy import copy
-from dataclasses import dataclass
-
 from accounts.models import User
-from courseware.models import Course
 from lessons.models import Lesson
 
 
 def lesson_get(*, lesson_id: int) -> Lesson | None:
     return Lesson.objects.select_related("module", "course").filter(pk=lesson_id).first()
-
-
-@dataclass(frozen=True)
-class LessonPage:
-    """What every reader of a lesson sees alike; the caller adds their own completion."""
-
-    lesson_id: int
-    course: Course
-    module_id: int
-    body: dict  # the response fields that do not depend on the reader
-
-    def course_copy(self) -> Course:
-        return copy(self.course)
-
-    def lesson_ref(self) -> Lesson:
-        """The lesson as a reference (its keys only) for writes that need no more, such as
-        recording a completion."""
-        lesson = Lesson(id=self.lesson_id, course_id=self.course.pk, module_id=self.module_id)
-        lesson._state.adding = False
-        return lesson
-
-
-def lesson_page(*, lesson_id: int) -> LessonPage | None:
-    """The lesson's shared page, kept in this process's memory while the content version holds
-    (no query when warm; see ``courseware.catalog_cache``)."""
-    from courseware.catalog_cache import local_get
-
-    return local_get(f"lesson-page:{lesson_id}", lambda: _lesson_page_build(lesson_id=lesson_id))
-
-
-def _lesson_page_build(*, lesson_id: int) -> LessonPage | None:
-    lesson = lesson_get(lesson_id=lesson_id)
-    if lesson is None:
-        return None
-    neighbours = lesson_neighbours(lesson=lesson)
-    body = {
-        "id": lesson.pk,
-        "slug": lesson.slug,
-        "title": lesson.title,
-        "course": lesson.course.slug,
-        "module": {"id": lesson.module_id, "title": lesson.module.title, "position": lesson.module.position},
-        "position": lesson.position,
-        "estimated_minutes": lesson.estimated_minutes,
-        "body_html": lesson.body_html,
-        "previous": neighbours.previous,
-        "next": neighbours.next,
-    }
-    return LessonPage(lesson_id=lesson.pk, course=lesson.course, module_id=lesson.module_id, body=body)
-
-
-@dataclass(frozen=True)
-class LessonNeighbours:
-    previous: dict | None  # {"id", "slug", "title"}
-    next: dict | None
-
-
-def lesson_neighbours(*, lesson: Lesson) -> LessonNeighbours:
-    """Previous and next lessons in course order (module position, then lesson position), read from
-    the course's cached outline: no query when it is warm."""
-    from courseware.selectors import course_outline
-
-    ordered = [item for module in course_outline(course=lesson.course) for item in module["lessons"]]
-    index = next((i for i, item in enumerate(ordered) if item["id"] == lesson.pk), None)
-    if index is None:  # the outline is being rebuilt under a concurrent change
-        return LessonNeighbours(previous=None, next=None)
-
-    def link(i: int) -> dict | None:
-        if 0 <= i < len(ordered):
-            return {"id": ordered[i]["id"], "slug": ordered[i]["slug"], "title": ordered[i]["title"]}
-        return None
-
-    return LessonNeighbours(previous=link(index - 1), next=link(index + 1))
 
 
 def lesson_is_completed(*, lesson: Lesson, user: User) -> bool:

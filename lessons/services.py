@@ -5,15 +5,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.tasks import enqueue_on_commit
+from courseware.enrollment.services import enrollment_activity_record
 from courseware.models import Course, Enrollment, Module
-from courseware.services import (
+from courseware.structure.changes import course_content_changed, course_touch
+from courseware.structure.positions import (
     content_save_guard,
     content_slug_validate,
     content_title_check,
-    course_content_changed,
-    course_touch,
-    enrollment_activity_record,
     module_item_move,
     module_lock,
     position_close_gap,
@@ -30,14 +28,11 @@ def lesson_completion_record(*, learner: User, lesson: Lesson, enrollment: Enrol
 
     The completion row is the source of truth and is committed first; the progress task runs
     after commit (and the reconcile task catches up if the broker is down)."""
-    from courseware import tasks
-
     # No read first: the unique constraint decides (the view already answered repeats it knew of).
     completion = _completion_insert(learner_id=learner.pk, lesson=lesson)
     if completion is None:  # recorded before, or by a concurrent request
         return LessonCompletion.objects.get(learner=learner, lesson=lesson), False
-    activity_seq = enrollment_activity_record(enrollment_id=enrollment.pk)
-    enqueue_on_commit(tasks.recompute_enrollment_progress, enrollment.pk, activity_seq)
+    enrollment_activity_record(enrollment_id=enrollment.pk)  # the progress pipeline follows on commit
     return completion, True
 
 

@@ -5,7 +5,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from notifications import services
+from notifications.sending import EmailDeferred, email_mark_failed, email_max_attempts, email_send
 
 DB_ERRORS = (OperationalError, InterfaceError)
 
@@ -33,11 +33,11 @@ def email_retry_countdown(*, retries: int) -> int:
 )
 def send_email(self, email_id: int) -> None:
     try:
-        services.email_send(email_id=email_id)
-    except services.EmailDeferred as exc:
+        email_send(email_id=email_id)
+    except EmailDeferred as exc:
         tries = self.request.retries + 1
-        if tries >= services.email_max_attempts():
-            services.email_mark_failed(email_id=email_id, error=f"Gave up after {tries} tries. Last error: {exc}")
+        if tries >= email_max_attempts():
+            email_mark_failed(email_id=email_id, error=f"Gave up after {tries} tries. Last error: {exc}")
             return
         if self.request.is_eager:
             # No broker to hold a delayed retry (the embedded default, tests): try again at once.
@@ -46,5 +46,5 @@ def send_email(self, email_id: int) -> None:
         raise self.retry(
             exc=exc,
             countdown=email_retry_countdown(retries=self.request.retries),
-            max_retries=services.email_max_attempts(),
+            max_retries=email_max_attempts(),
         )

@@ -13,8 +13,17 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
-from courseware.admin import CourseContentForm, InstructorScopedAdmin, UniqueSlugInlineFormSet
+from courseware.admin.scoping import (
+    CourseContentForm,
+    InstructorScopedAdmin,
+    UniqueSlugInlineFormSet,
+    course_content_register,
+)
 from quizzes.models import Choice, Question, Quiz
+
+course_content_register(Quiz, course_path="course", structural=True)
+course_content_register(Question, course_path="quiz__course", joins=("quiz",))
+course_content_register(Choice)
 
 
 class QuizForm(CourseContentForm):

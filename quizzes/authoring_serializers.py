@@ -5,7 +5,7 @@ anything else in a body is ignored."""
 
 from rest_framework import serializers
 
-from courseware.services import POSITION_MAX
+from courseware.structure.positions import POSITION_MAX
 from quizzes.models import Question, Quiz
 from quizzes.services import SMALLINT_MAX
 

@@ -6,6 +6,7 @@ from copy import copy
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
+from courseware.catalog_cache import local_get
 from quizzes.grading import QuestionKey
 from quizzes.models import Choice, Question, Quiz, QuizAttempt
 
@@ -18,7 +19,6 @@ def quiz_get_for_learner(*, quiz_id: int) -> Quiz | None:
     """``quiz_get`` from this process's memory while the content version holds (see
     ``courseware.catalog_cache``), as a copy the caller may change. For reading and taking
     quizzes; authoring reads the row afresh."""
-    from courseware.catalog_cache import local_get
 
     quiz = local_get(f"quiz:{quiz_id}", lambda: quiz_get(quiz_id=quiz_id))
     if quiz is None:
@@ -31,7 +31,6 @@ def quiz_get_for_learner(*, quiz_id: int) -> Quiz | None:
 def quiz_questions(*, quiz: Quiz) -> list[Question]:
     """Questions with their choices prefetched, in authored order: 2 queries, then none while the
     content version holds (kept in this process's memory: treat them as read-only)."""
-    from courseware.catalog_cache import local_get
 
     return local_get(f"quiz-questions:{quiz.pk}", lambda: _quiz_questions_read(quiz_id=quiz.pk))
 

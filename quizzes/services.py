@@ -10,16 +10,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import ApplicationError, Conflict
-from config.tasks import enqueue_on_commit
+from courseware.enrollment.services import enrollment_activity_record
 from courseware.models import Enrollment, Module
-from courseware.services import (
+from courseware.structure.changes import course_content_changed, course_touch
+from courseware.structure.positions import (
     content_save_guard,
     content_slug_from_title,
     content_slug_validate,
     content_title_check,
-    course_content_changed,
-    course_touch,
-    enrollment_activity_record,
     module_item_move,
     module_lock,
     position_close_gap,
@@ -132,11 +130,9 @@ def _attempt_tally(*, quiz_id: int, learner_id: int) -> dict[str, int | None]:
 
 @transaction.atomic
 def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[dict]) -> tuple[Submission, bool]:
-    from courseware import tasks
-
     # Numbering the learner's activity updates their enrollment row, which also locks it: this
     # learner's submissions run one after another (as _lock_enrollment does for starts).
-    activity_seq = enrollment_activity_record(enrollment_id=enrollment.pk)
+    enrollment_activity_record(enrollment_id=enrollment.pk)  # the progress pipeline follows on commit
     questions = quiz_questions(quiz=quiz)
     key = quiz_answer_key(questions=questions)
     try:
@@ -180,7 +176,6 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
             )
             for r in result.results
         )
-    enqueue_on_commit(tasks.recompute_enrollment_progress, enrollment.pk, activity_seq)
     revealed = answers_revealed_given(
         quiz=quiz, submitted=tally["submitted"] + 1, passed=tally["passed"] + bool(attempt.passed)
     )

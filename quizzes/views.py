@@ -1,29 +1,18 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_409
-from config.pagination import PageNumberPagination
-from config.throttling import ScopedRateThrottle
-from courseware.access import authoring_gate, content_access, course_write_access, module_for_write, module_of_course
-from courseware.selectors import StateWanted
+from courseware.access import authoring_gate, course_write_access, module_for_write, module_of_course
 from quizzes import authoring_serializers as authoring
 from quizzes import selectors, services
-from quizzes import serializers as s
 
 
-class QuizView(APIView):
+class QuizAuthoringView(APIView):
     permission_classes = [IsAuthenticated]
-    learner_methods: tuple[str, ...] = ()  # the methods that read the caller's state in the quiz's course
-
-    def learner_state_wanted(self, request) -> StateWanted | None:
-        """Read with the caller's token, in one round trip (``accounts.authentication``)."""
-        if request.method not in self.learner_methods:
-            return None
-        return StateWanted.of("quiz", self.kwargs["quiz_id"])
 
     def get_quiz(self, quiz_id: int):
         quiz = selectors.quiz_get(quiz_id=quiz_id)
@@ -31,60 +20,9 @@ class QuizView(APIView):
             raise NotFound("No quiz with this id.")
         return quiz
 
-    def get_quiz_for_learner(self, quiz_id: int):
-        quiz = selectors.quiz_get_for_learner(quiz_id=quiz_id)
-        if quiz is None:
-            raise NotFound("No quiz with this id.")
-        return quiz
 
-    def learner_access(self, request, quiz):
-        access = content_access(user=request.user, course=quiz.course, module_id=quiz.module_id)
-        if access.enrollment is None:
-            raise PermissionDenied("You are not enrolled in this course.")
-        return access
-
-
-class QuizDetailView(QuizView):
-    learner_methods = ("GET",)
-
-    @extend_schema(responses={200: s.QuizOutputSerializer, **ERRORS_401, **ERRORS_403, **ERRORS_404})
-    def get(self, request, quiz_id: int):
-        """A quiz to take. Learners never see which choices are right; the course's instructors and
-        admins also get ``is_correct`` and ``explanation`` on each choice."""
-        quiz = self.get_quiz_for_learner(quiz_id)
-        access = content_access(user=request.user, course=quiz.course, module_id=quiz.module_id)
-        questions = selectors.quiz_questions(quiz=quiz)
-        attempts = list(selectors.attempt_list(quiz=quiz, user=request.user))
-        submitted = [a for a in attempts if a.status == "submitted"]
-        open_attempt = next((a for a in attempts if a.status == "in_progress"), None)
-        if access.is_staff_view:
-            shown = selectors.questions_for_staff(questions=questions)
-        else:
-            number = open_attempt.number if open_attempt else len(attempts) + 1
-            seed = selectors.attempt_seed(quiz_id=quiz.pk, learner_id=request.user.pk, number=number)
-            shown = selectors.questions_for_learner(quiz=quiz, questions=questions, seed=seed)
-        scores = [a.score for a in submitted if a.score is not None]
-        return Response(
-            {
-                "id": quiz.pk,
-                "slug": quiz.slug,
-                "title": quiz.title,
-                "description": quiz.description,
-                "course": quiz.course.slug,
-                "module": quiz.module_id,
-                "pass_percent": quiz.pass_percent,
-                "max_attempts": quiz.max_attempts,
-                "scoring": quiz.scoring,
-                "time_limit_minutes": quiz.time_limit_minutes,
-                "shuffle": quiz.shuffle,
-                "attempts_used": len(attempts),
-                "attempts_left": max(0, quiz.max_attempts - len(attempts)),
-                "passed": any(a.passed for a in submitted),
-                "best_score": float(max(scores)) if scores else None,
-                "open_attempt": open_attempt.pk if open_attempt else None,
-                "questions": shown,
-            }
-        )
+class QuizDetailAuthoringView(QuizAuthoringView):
+    """PATCH and DELETE of ``quizs/{id}/``; ``learning`` adds the learner's GET on the same path."""
 
     @extend_schema(
         summary="Change a quiz (its course's instructors and admins).",
@@ -123,88 +61,6 @@ class QuizDetailView(QuizView):
         course_write_access(user=request.user, course=quiz.course)
         services.quiz_delete(quiz=quiz)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class _Pagination(PageNumberPagination):
-    page_size = 50
-
-
-class QuizAttemptsView(QuizView):
-    learner_methods = ("GET", "POST")
-    pagination_class = _Pagination  # so the schema describes the page that GET answers, not a bare list
-
-    def get_throttles(self):
-        if self.request.method == "POST":
-            self.throttle_scope = "quiz_submit"
-            return [*super().get_throttles(), ScopedRateThrottle()]
-        return super().get_throttles()
-
-    @extend_schema(responses={200: s.AttemptOutputSerializer(many=True), **ERRORS_401, **ERRORS_403, **ERRORS_404})
-    def get(self, request, quiz_id: int):
-        """The caller's attempts on this quiz, oldest first, with feedback."""
-        quiz = self.get_quiz_for_learner(quiz_id)
-        self.learner_access(request, quiz)
-        attempts = list(selectors.attempt_list(quiz=quiz, user=request.user))
-        questions = selectors.quiz_questions(quiz=quiz)
-        revealed = selectors.answers_revealed(quiz=quiz, attempts=attempts)
-        paginator = _Pagination()
-        page = paginator.paginate_queryset(attempts, request, view=self)
-        data = [selectors.attempt_data(attempt=a, questions=questions, revealed=revealed) for a in page]
-        return paginator.get_paginated_response(data)
-
-    @extend_schema(
-        request=s.AttemptInputSerializer,
-        responses={
-            201: s.AttemptOutputSerializer,
-            **ERRORS_400,
-            **ERRORS_401,
-            **ERRORS_403,
-            **ERRORS_404,
-            **ERRORS_409,
-            429: OpenApiResponse(description="Too many submissions; retry later."),
-        },
-    )
-    def post(self, request, quiz_id: int):
-        """Submit answers; the server grades them. Over ``max_attempts`` or past a started attempt's
-        deadline → 409. The right answers are revealed once the caller passed or used every attempt."""
-        quiz = self.get_quiz_for_learner(quiz_id)
-        access = self.learner_access(request, quiz)
-        data = s.AttemptInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        submission = services.quiz_attempt_submit(
-            quiz=quiz, learner=request.user, enrollment=access.enrollment, answers=data.validated_data["answers"]
-        )
-        questions = selectors.quiz_questions(quiz=quiz)
-        body = selectors.attempt_data(
-            attempt=submission.attempt, questions=questions, revealed=submission.answers_revealed
-        )
-        return Response(body, status=status.HTTP_201_CREATED)
-
-
-class QuizAttemptStartView(QuizView):
-    learner_methods = ("POST",)
-
-    @extend_schema(
-        request=None,
-        responses={
-            201: s.AttemptStartOutputSerializer,
-            200: OpenApiResponse(s.AttemptStartOutputSerializer, description="The attempt already open."),
-            **ERRORS_401,
-            **ERRORS_403,
-            **ERRORS_404,
-            **ERRORS_409,
-        },
-    )
-    def post(self, request, quiz_id: int):
-        """Start an attempt (for timed or shuffled quizzes): the server keeps its deadline and its
-        question order. Idempotent: returns the open attempt if there is one."""
-        quiz = self.get_quiz_for_learner(quiz_id)
-        access = self.learner_access(request, quiz)
-        attempt, created = services.quiz_attempt_start(quiz=quiz, learner=request.user, enrollment=access.enrollment)
-        questions = selectors.quiz_questions(quiz=quiz)
-        body = selectors.attempt_data(attempt=attempt, questions=questions, revealed=False)
-        body["questions"] = selectors.questions_for_learner(quiz=quiz, questions=questions, seed=attempt.seed)
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 # --- Authoring --------------------------------------------------------------------------------------
@@ -259,7 +115,7 @@ class ModuleQuizzesView(APIView):
         return Response(quiz_author_data(quiz), status=status.HTTP_201_CREATED)
 
 
-class QuizMoveView(QuizView):
+class QuizMoveView(QuizAuthoringView):
     @extend_schema(
         summary="Move a quiz to another position, or another module of its course.",
         description="The other quizzes shift so positions stay unique. Its course's instructors and admins.",

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.services import instructor_grant
 from courseware.models import Certificate, Course, Enrollment, EnrollmentEvent, Module
-from courseware.services import certificate_email_queue
+from learning.certificates.services import certificate_email_queue
 from lessons.models import Lesson
 from notifications.models import OutboundEmail
 from quizzes.models import Choice, Question, Quiz

@@ -7,10 +7,11 @@ import pytest
 from django.core import mail
 from django.db import OperationalError
 
-from courseware.services import certificate_email_queue
+from learning.certificates.services import certificate_email_queue
 from notifications import tasks
 from notifications.models import OutboundEmail
-from notifications.services import email_failure_is_transient, email_queue, email_send
+from notifications.sending import _BUILDERS, email_failure_is_transient, email_send
+from notifications.services import email_queue
 from tests.factories import CertificateFactory, EnrollmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -170,12 +171,10 @@ def test_on_a_worker_a_transient_failure_schedules_a_retry_with_backoff(welcome,
 
 
 def test_rendering_bug_marks_the_email_failed_instead_of_retrying_forever(welcome, monkeypatch):
-    from notifications import services
-
     def broken(email, user):
         raise KeyError("oops")
 
-    monkeypatch.setitem(services._BUILDERS, OutboundEmail.Kind.WELCOME, broken)
+    monkeypatch.setitem(_BUILDERS, OutboundEmail.Kind.WELCOME, broken)
     email_send(email_id=welcome.pk)
     welcome.refresh_from_db()
     assert welcome.status == OutboundEmail.Status.FAILED and "KeyError" in welcome.last_error
@@ -183,12 +182,10 @@ def test_rendering_bug_marks_the_email_failed_instead_of_retrying_forever(welcom
 
 
 def test_database_blip_is_left_to_the_task_retry(welcome, monkeypatch):
-    from notifications import services
-
     def blip(email, user):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setitem(services._BUILDERS, OutboundEmail.Kind.WELCOME, blip)
+    monkeypatch.setitem(_BUILDERS, OutboundEmail.Kind.WELCOME, blip)
     with pytest.raises(OperationalError):
         email_send(email_id=welcome.pk)
     welcome.refresh_from_db()

@@ -3,7 +3,7 @@ completions, and the database stopped and started under a running gunicorn. Ever
 breaks is its own throwaway one (a private ``redis-server``, a private PostgreSQL cluster), stopped by
 PID in teardown. Each test prints its figures and writes them to ``test-artifacts/reliability/``.
 
-The worker killed mid-task and the failing SMTP server are in tests/courseware/test_worker.py.
+The worker killed mid-task and the failing SMTP server are in tests/learning/progress/test_worker.py.
 
 Run with DATABASE_URL (PostgreSQL) and REDIS_URL/CELERY_BROKER_URL (Redis) set; skipped otherwise."""
 
@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from courseware.models import Certificate, Enrollment
-from courseware.tasks import recompute_enrollment_progress, reconcile
+from learning.progress.tasks import recompute_enrollment_progress, reconcile
 from lessons.models import Lesson, LessonCompletion
 from notifications.models import OutboundEmail
 from tests.factories import EnrollmentFactory, build_course

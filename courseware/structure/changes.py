@@ -1,0 +1,28 @@
+"""Telling the platform that a course's content changed: the structure changed (its content version
+is bumped, the progress pipeline told through ``courseware.signals``), or only text changed (cached
+outlines and pages are dropped). Every write of course content ends with one of the two."""
+
+from django.db.models import F
+from django.utils import timezone
+
+from courseware import signals
+from courseware.catalog_cache import catalog_changed
+from courseware.models import Course
+
+
+# --- Content changes ----------------------------------------------------------------------------
+def course_content_changed(*, course_id: int) -> None:
+    """Call after lessons or quizzes of a course are added, removed or moved (inside the same
+    transaction). Bumps the content version, which makes every enrollment's stored progress stale
+    and every cached outline invalid, and tells the progress pipeline (``courseware.signals``), which
+    recomputes after commit."""
+    Course.objects.filter(pk=course_id).update(content_version=F("content_version") + 1, updated_at=timezone.now())
+    catalog_changed()  # lesson and quiz counts are on the catalog
+    signals.course_content_changed.send(sender=Course, course_id=course_id)
+
+
+def course_touch(*, course_id: int) -> None:
+    """Call after text of a course's content changes (titles, bodies): invalidates cached outlines
+    without marking learners' progress stale."""
+    Course.objects.filter(pk=course_id).update(updated_at=timezone.now())
+    catalog_changed()

@@ -1,0 +1,56 @@
+"""The public course page: the course and its outline as every anonymous reader sees it, shared by
+processes through the content cache and kept as ready-made bytes."""
+
+from courseware.catalog_cache import local_get
+from courseware.models import Course
+from learning.outline import course_outline, outline_cache_key
+from learning.progress.selectors import outline_with_learner_state
+
+
+def course_detail_public(*, course: Course) -> dict:
+    """The course page as anyone sees it (no learner state), cached with the outline: every field of
+    the catalog entry, the description and the modules. The caller overlays a learner's state."""
+
+    key = "detail:" + outline_cache_key(course)
+    return local_get(key, lambda: _course_detail_shared(course=course, key=key))
+
+
+def course_detail_public_bytes(*, course: Course) -> bytes:
+    """``course_detail_public`` rendered to JSON once per process and content version."""
+    from drf_orjson_renderer.renderers import ORJSONRenderer
+
+    key = "detail-json:" + outline_cache_key(course)
+    return local_get(key, lambda: ORJSONRenderer().render(course_detail_public(course=course)))
+
+
+def _course_detail_shared(*, course: Course, key: str) -> dict:
+    from django.core.cache import cache
+
+    data = cache.get(key)
+    if data is not None:
+        return data
+    outline = course_outline(course=course)
+    instructors = [u.display_name for u in course.instructors.all()]
+    data = {
+        "slug": course.slug,
+        "title": course.title,
+        "summary": course.summary,
+        "is_published": course.is_published,
+        "published_at": course.published_at,
+        "estimated_hours": float(course.estimated_hours),
+        "sequential": course.sequential,
+        "capacity": course.capacity,
+        "enrollment_opens_at": course.enrollment_opens_at,
+        "enrollment_closes_at": course.enrollment_closes_at,
+        "instructors": instructors,
+        "module_count": len(outline),
+        "lesson_count": sum(len(m["lessons"]) for m in outline),
+        "quiz_count": sum(len(m["quizzes"]) for m in outline),
+        "created_at": course.created_at,
+        "updated_at": course.updated_at,
+        "description": course.description,
+        "modules": outline_with_learner_state(course=course, outline=outline, snapshot=None),
+        "enrollment": None,
+    }
+    cache.set(key, data, timeout=24 * 3600)
+    return data

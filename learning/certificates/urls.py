@@ -1,0 +1,15 @@
+"""Public certificate pages, mounted at ``/certificates/`` by the project URLconf."""
+
+from django.urls import re_path
+
+from learning.certificates.pages import certificate_page, certificate_pdf_file
+
+app_name = "certificates"
+
+# Codes are URL-safe base64 (``secrets.token_urlsafe``): letters, digits, "-" and "_".
+CODE = r"(?P<code>[A-Za-z0-9_-]{1,64})"
+
+urlpatterns = [
+    re_path(rf"^{CODE}/$", certificate_page, name="page"),
+    re_path(rf"^{CODE}\.pdf$", certificate_pdf_file, name="pdf"),
+]

@@ -1,0 +1,28 @@
+"""The progress pipeline listens to course structure (``courseware.signals``): stored progress is data
+derived from completions, attempts and the course's content, so it is recomputed when they change.
+The activity and content receivers run inside the writing transaction and queue the task for
+after its commit; a
+rolled-back write queues nothing, and a message lost on the way is found by the reconcile sweep."""
+
+from config.tasks import enqueue_on_commit
+from courseware import signals
+from learning.progress.services import enrollment_progress_recompute
+from learning.progress.tasks import recompute_enrollment_progress, refresh_course_progress
+
+
+def _on_learner_activity(sender, *, enrollment_id: int, activity_seq: int, **kwargs) -> None:
+    enqueue_on_commit(recompute_enrollment_progress, enrollment_id, activity_seq)
+
+
+def _on_content_changed(sender, *, course_id: int, **kwargs) -> None:
+    enqueue_on_commit(refresh_course_progress, course_id)
+
+
+def _on_enrollment_restored(sender, *, enrollment_id: int, **kwargs) -> None:
+    enrollment_progress_recompute(enrollment_id=enrollment_id)
+
+
+def connect() -> None:
+    signals.learner_activity_recorded.connect(_on_learner_activity, dispatch_uid="progress.learner_activity")
+    signals.course_content_changed.connect(_on_content_changed, dispatch_uid="progress.content_changed")
+    signals.enrollment_restored.connect(_on_enrollment_restored, dispatch_uid="progress.enrollment_restored")

@@ -1,0 +1,105 @@
+"""Progress pipeline tasks (queue ``progress``). Thin: load by primary key, call the service. Every one
+is idempotent (row locks, unique constraints, status guards), so ``acks_late`` redelivery after a
+worker dies mid-task is safe; a database blip is retried with backoff."""
+
+import logging
+from datetime import datetime
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from config.tasks import enqueue_on_commit
+from courseware.models import Enrollment
+from learning.certificates.services import certificate_email_queue
+from learning.progress.reconcile import (
+    certificates_without_email,
+    emails_lost_pending,
+    enrollments_completed_without_certificate,
+    enrollments_with_stale_progress,
+    reconcile_batch_size,
+)
+from learning.progress.reminders import inactivity_reminders_queue
+from learning.progress.services import enrollment_progress_recompute
+from notifications.tasks import send_email
+
+logger = logging.getLogger(__name__)
+
+# Task names stay those of the module these tasks were first defined in: messages already queued,
+# the queue routes and the beat schedule name them.
+TASK_PREFIX = "courseware.tasks"
+
+DB_ERRORS = (OperationalError, InterfaceError)
+RELIABLE = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": DB_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(**RELIABLE, name=f"{TASK_PREFIX}.recompute_enrollment_progress", soft_time_limit=30, time_limit=45)
+def recompute_enrollment_progress(enrollment_id: int, activity_seq: int | None = None) -> None:
+    """``activity_seq``: the number the triggering completion or attempt gave the enrollment's activity
+    (a task it is already covered by returns after one read). None (content changes, reconcile, and
+    messages queued before the argument existed): recompute unconditionally."""
+    enrollment_progress_recompute(enrollment_id=enrollment_id, activity_seq=activity_seq)
+
+
+@shared_task(**RELIABLE, name=f"{TASK_PREFIX}.refresh_course_progress", soft_time_limit=120, time_limit=150)
+def refresh_course_progress(course_id: int) -> None:
+    """After a content change: recompute every live enrollment of the course, one task each."""
+
+    ids = (
+        Enrollment.objects.filter(course_id=course_id)
+        .exclude(status=Enrollment.Status.DROPPED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for enrollment_id in ids.iterator(chunk_size=2000):
+        recompute_enrollment_progress.delay(enrollment_id)
+
+
+@shared_task(**RELIABLE, name=f"{TASK_PREFIX}.reconcile", soft_time_limit=120, time_limit=150)
+def reconcile() -> dict[str, int]:
+    """Periodic (beat): redo progress, certificates and emails whose task message was lost."""
+    return reconcile_run()
+
+
+@shared_task(**RELIABLE, name=f"{TASK_PREFIX}.send_inactivity_reminders", soft_time_limit=600, time_limit=660)
+def send_inactivity_reminders() -> int:
+    """Periodic (beat, daily): one reminder per idle enrollment and period."""
+    return inactivity_reminders_queue()
+
+
+# The sweep queues this module's own tasks, so it lives beside them (as pretix keeps a service
+# next to its task).
+def reconcile_run(*, batch_size: int | None = None, now: datetime | None = None) -> dict[str, int]:
+    """One sweep; each kind of lost work is handled up to ``batch_size`` items (the rest next time).
+    Returns how many of each were found."""
+
+    limit = batch_size or reconcile_batch_size()
+    now = now or timezone.now()
+    stale = enrollments_with_stale_progress(limit=limit)
+    uncertified = enrollments_completed_without_certificate(limit=limit)
+    for enrollment_id in dict.fromkeys(stale + uncertified):
+        enqueue_on_commit(recompute_enrollment_progress, enrollment_id)
+    # Pending emails are listed before new ones are queued: a row queued just now is not "lost".
+    lost = emails_lost_pending(now=now, limit=limit)
+    unsent = list(certificates_without_email(limit=limit))
+    for certificate in unsent:
+        certificate_email_queue(certificate=certificate)
+    for email_id in lost:
+        enqueue_on_commit(send_email, email_id)
+    found = {
+        "stale_progress": len(stale),
+        "completed_without_certificate": len(uncertified),
+        "certificates_without_email": len(unsent),
+        "pending_emails": len(lost),
+    }
+    if any(found.values()):
+        logger.info("reconcile: %s", ", ".join(f"{name}={count}" for name, count in found.items()))
+    return found
