@@ -124,7 +124,8 @@ def test_seed_quiz_answers_are_not_given_away_by_position_or_length(seed):
 
 
 # --- No run of 8+ words copied from the source article, unless it is inside quotation marks -------------
-ARTICLE = Path("/work/shared/seeds/influence-vs-persuasion.txt")
+# The source article sits in shared/ beside the repository (not in it: it is not ours to publish).
+ARTICLE = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "influence-vs-persuasion.txt"
 RUN = 8
 
 
