@@ -237,6 +237,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # --- REST API ---------------------------------------------------------------------------------
+# ``?search=`` (catalog, roster): at most this many terms and characters (400 beyond).
+SEARCH_MAX_TERMS = 10
+SEARCH_MAX_CHARS = 200
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.TokenAuthentication",
@@ -252,7 +255,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "config.search.BoundedSearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
