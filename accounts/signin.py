@@ -14,7 +14,7 @@ Failed and successful sign-ins are recorded by django-axes (admin: "Axes").
 import math
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -44,15 +44,19 @@ def _minutes(seconds: float) -> int:
     return max(1, math.ceil(seconds / 60))
 
 
-def signin_check(request, *, username: str, password: str) -> User:
+def signin_check(request, *, username: str, password: str, sign_in: bool = True) -> User:
     """The user these credentials name, counted by django-axes; refused with one message for an
-    unknown user and a wrong password (no account enumeration), or 429 while the account is locked."""
+    unknown user and a wrong password (no account enumeration), or 429 while the account is locked.
+    ``sign_in``: a token sign-in, recorded as a login (``last_login``, axes' access log) as the form
+    logins are by ``django.contrib.auth.login``."""
     user = authenticate(request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
         wait = lockout_seconds(username)
         raise Throttled(wait=wait, detail=f"{LOCKED_OUT} Try again in {_minutes(wait)} minute(s).")
     if user is None:
         raise ValidationError({"non_field_errors": ["Unable to log in with the provided credentials."]})
+    if sign_in:
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
     return user
 
 

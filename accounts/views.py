@@ -123,7 +123,12 @@ class PasswordChangeView(APIView):
         data = s.PasswordChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            signin_check(request, username=request.user.get_username(), password=data.validated_data["old_password"])
+            signin_check(
+                request,
+                username=request.user.get_username(),
+                password=data.validated_data["old_password"],
+                sign_in=False,
+            )
         except ValidationError:
             raise ValidationError({"old_password": ["The current password is not correct."]})
         user = user_password_set(

@@ -174,7 +174,7 @@ def test_instructors_named_in_the_folder_must_hold_the_role(instructor, folder):
     # Only an admin names other instructors: the colleague is not added without consent (issue 23).
     assert r.json()["instructors_ignored"] == ["colleague"]
     teachers = set(Course.objects.get(slug="demo-course").instructors.values_list("pk", flat=True))
-    assert teachers == {instructor.pk}
+    assert teachers == {instructor.pk} and colleague.pk not in teachers
 
 
 # --- Export ---------------------------------------------------------------------------------------------------
