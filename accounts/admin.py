@@ -3,11 +3,11 @@
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import User
-from accounts.services import instructor_grant
+from accounts.services import instructor_grant, user_tokens_revoke
 from config.errors import ApplicationError
 
 
@@ -22,16 +22,28 @@ class UserEditForm(UserChangeForm):
         model = User
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """An admin setting someone's password signs that user out everywhere: their API tokens are
+    revoked (their sessions end by themselves: Django checks each against the password hash)."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            user_tokens_revoke(user=user)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
+    change_password_form = PasswordChangeForm
     list_display = ("username", "email", "first_name", "last_name", "roles", "email_reminders", "is_active")
     list_filter = ("is_staff", "is_superuser", "is_active", "email_reminders", "groups")
     actions = ("grant_instructor_role",)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Personal info", {"fields": ("first_name", "last_name", "email", "email_reminders")}),
+        ("Personal info", {"fields": ("name", "first_name", "last_name", "email", "email_reminders")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Important dates", {"fields": ("last_login", "date_joined", "updated_at")}),
     )

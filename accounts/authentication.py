@@ -1,7 +1,8 @@
 """Token authentication that costs one small query per request, and no write.
 
 DRF's ``TokenAuthentication`` builds an ORM query with ``select_related`` on every request; this
-one runs the same lookup written once (see ``config.rawsql``) and answers exactly as DRF does.
+one runs the same lookup written once (see ``config.rawsql``). Keys are stored as digests
+(``accounts.tokens``): the request's key is hashed and looked up, expired tokens are no tokens.
 
 A view that knows which course's learner state it will read offers a reader for it: a
 ``learner_state_wanted()`` method returning an object with ``user_by_token(key)`` (the learning
@@ -15,8 +16,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
-from rest_framework.authtoken.models import Token
 
+from accounts.models import AuthToken
+from accounts.tokens import TOKEN_TABLE, token_digest, token_sql_params, token_sql_where
 from config import rawsql
 
 
@@ -24,14 +26,14 @@ from config import rawsql
 def _token_user_sql() -> str:
     user = get_user_model()
     return (
-        f'SELECT {rawsql.columns(user, "u")} FROM "{Token._meta.db_table}" t '  # noqa: S608 (identifiers only)
-        f'JOIN "{user._meta.db_table}" u ON u."{user._meta.pk.column}" = t."user_id" WHERE t."key" = %s'
+        f'SELECT {rawsql.columns(user, "u")} FROM "{TOKEN_TABLE}" t '  # noqa: S608 (identifiers only)
+        f'JOIN "{user._meta.db_table}" u ON u."{user._meta.pk.column}" = t."user_id" WHERE {token_sql_where("t")}'
     )
 
 
 def _user_by_token(key: str):
     with connection.cursor() as cursor:
-        cursor.execute(_token_user_sql(), [key])
+        cursor.execute(_token_user_sql(), token_sql_params(key))
         row = cursor.fetchone()
     return rawsql.instance(get_user_model(), row) if row is not None else None
 
@@ -50,6 +52,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        token = Token(key=key, user_id=user.pk)
+        # ``request.auth``: the token as far as this request knows it (its digest names the row).
+        token = AuthToken(digest=token_digest(key), user_id=user.pk)
         token._state.adding = False
         return (user, token)

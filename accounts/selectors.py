@@ -6,8 +6,10 @@ instructors are staff too, so they can work in the admin site, where they see on
 """
 
 from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AuthToken, User
 
 
 def user_is_admin(user: User) -> bool:
@@ -34,3 +36,9 @@ def user_roles(user: User) -> list[str]:
     if user_is_admin(user):
         roles.append("admin")
     return roles
+
+
+def user_tokens(*, user: User) -> QuerySet[AuthToken]:
+    """The caller's API tokens, newest first (expired ones are no longer listed)."""
+    live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    return AuthToken.objects.filter(live, user=user).order_by("-created_at", "-pk")

@@ -1,18 +1,42 @@
-from django.contrib.auth import authenticate
+from django.contrib.auth import logout, update_session_auth_hash
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import serializers as s
-from accounts.models import User
-from accounts.selectors import user_is_admin, user_roles
-from accounts.services import instructor_grant, user_register, user_update_profile
-from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_429
-from config.throttling import ScopedRateThrottle
+from accounts.models import AuthToken, User
+from accounts.selectors import user_is_admin, user_roles, user_tokens
+from accounts.services import (
+    instructor_grant,
+    password_reset_confirm,
+    password_reset_request,
+    token_create,
+    token_revoke,
+    token_revoke_current,
+    user_password_set,
+    user_register,
+    user_update_profile,
+)
+from accounts.signin import signin_check
+from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_429
+from config.throttling import ScopedRateThrottle, SignInAccountRateThrottle, SignInRateThrottle
+
+_LOCKED = {
+    429: OpenApiResponse(
+        ERRORS_429[429].response,
+        description="Too many sign-in attempts from this client (`THROTTLE_LOGIN`), or too many failed "
+        "passwords for this account (`LOGIN_LOCKOUT_FAILURES`: locked for `LOGIN_LOCKOUT_MINUTES`); "
+        "`Retry-After` says when to try again.",
+    )
+}
+
+
+def _current_digest(request) -> str | None:
+    """The digest of the token that authenticated this request (None: a session)."""
+    return request.auth.digest if isinstance(request.auth, AuthToken) else None
 
 
 class RegisterView(APIView):
@@ -34,23 +58,124 @@ class RegisterView(APIView):
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token (send it as ``Authorization: Token <token>``)."""
+    """Exchange a username and password for a new API token for this client (send it as
+    ``Authorization: Token <token>``). Each sign-in makes its own token; the key is shown only here."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = [SignInRateThrottle]
 
-    @extend_schema(request=s.TokenInputSerializer, responses={200: s.TokenOutputSerializer, **ERRORS_400, **ERRORS_429})
+    @extend_schema(
+        auth=[], request=s.TokenInputSerializer, responses={200: s.TokenOutputSerializer, **ERRORS_400, **_LOCKED}
+    )
     def post(self, request):
         data = s.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
-        if user is None:
-            # One message for an unknown user and a wrong password: no account enumeration.
-            raise ValidationError({"non_field_errors": ["Unable to log in with the provided credentials."]})
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        user = signin_check(request, **data.validated_data)
+        _token, key = token_create(user=user, client=request.headers.get("User-Agent", ""))
+        return Response({"token": key})
+
+
+class LogoutView(APIView):
+    """Sign this client out: the token that makes the call stops working (a session ends too)."""
+
+    @extend_schema(request=None, responses={204: None, **ERRORS_401})
+    def post(self, request):
+        digest = _current_digest(request)
+        if digest is not None:
+            token_revoke_current(user=request.user, digest=digest)
+        else:
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenListView(APIView):
+    """The caller's API tokens, one per signed-in client (keys are never shown again)."""
+
+    @extend_schema(responses={200: s.TokenListOutputSerializer(many=True), **ERRORS_401})
+    def get(self, request):
+        current = _current_digest(request)
+        rows = [
+            {"id": t.pk, "client": t.client, "created_at": t.created_at, "expires_at": t.expires_at,
+             "current": t.digest == current}
+            for t in user_tokens(user=request.user)
+        ]  # fmt: skip
+        return Response(s.TokenListOutputSerializer(rows, many=True).data)
+
+
+class TokenDetailView(APIView):
+    @extend_schema(summary="Revoke one of the caller's tokens.", responses={204: None, **ERRORS_401, **ERRORS_404})
+    def delete(self, request, token_id: int):
+        token_revoke(user=request.user, token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    """Change the caller's password. Every other token and session of the user stops working; the
+    one making the call keeps working. A wrong ``old_password`` counts as a failed sign-in."""
+
+    throttle_classes = [SignInRateThrottle]
+
+    @extend_schema(
+        request=s.PasswordChangeInputSerializer, responses={204: None, **ERRORS_400, **ERRORS_401, **_LOCKED}
+    )
+    def post(self, request):
+        data = s.PasswordChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            signin_check(
+                request,
+                username=request.user.get_username(),
+                password=data.validated_data["old_password"],
+                sign_in=False,
+            )
+        except ValidationError:
+            raise ValidationError({"old_password": ["The current password is not correct."]})
+        user = user_password_set(
+            user=request.user, password=data.validated_data["new_password"], keep_token_digest=_current_digest(request)
+        )
+        if _current_digest(request) is None:
+            update_session_auth_hash(request._request, user)  # this session stays signed in
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(APIView):
+    """Ask for a password reset link by email. The answer is the same whether or not an account has
+    this address; the link works once, within ``PASSWORD_RESET_MINUTES``."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [SignInRateThrottle, SignInAccountRateThrottle]
+
+    @extend_schema(
+        auth=[],
+        request=s.PasswordResetInputSerializer,
+        responses={202: OpenApiResponse(description="Accepted (whether or not the address is known)."),
+                   **ERRORS_400, **_LOCKED},
+    )  # fmt: skip
+    def post(self, request):
+        data = s.PasswordResetInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_reset_request(email=data.validated_data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    """Set a new password with the ``uid`` and ``token`` of a reset link. Every token and session of
+    the user stops working; the link cannot be used again."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [SignInRateThrottle]
+
+    @extend_schema(
+        auth=[], request=s.PasswordResetConfirmInputSerializer, responses={204: None, **ERRORS_400, **_LOCKED}
+    )
+    def post(self, request):
+        data = s.PasswordResetConfirmInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_reset_confirm(**data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):
@@ -62,6 +187,7 @@ class MeView(APIView):
             "username": user.username,
             "email": user.email,
             "roles": user_roles(user),
+            "name": user.name,
             "first_name": user.first_name,
             "last_name": user.last_name,
             "email_reminders": user.email_reminders,

@@ -1,6 +1,7 @@
 """The data set, loaded with COPY: the big course, the catalog, learners with tokens and enrollments,
 and completion rows (loaded in two steps so the progress probe runs at 1,000 rows and at all of them)."""
 
+import hashlib
 import random
 import secrets
 import time
@@ -175,23 +176,24 @@ def load_dataset(*, learners: int, completions: int, probe) -> dict:
         t1 = time.perf_counter()
         user_cols = [
             "id", "password", "is_superuser", "username", "first_name", "last_name", "is_staff", "is_active",
-            "date_joined", "email", "email_reminders", "updated_at",
+            "date_joined", "email", "email_reminders", "updated_at", "name",
         ]  # fmt: skip
         copy_rows(
             cur,
             "accounts_user",
             user_cols,
             (
-                (i, password, False, f"bench-{i}", "", "", False, True, ts, f"bench-{i}@example.com", True, ts)
+                (i, password, False, f"bench-{i}", "", "", False, True, ts, f"bench-{i}@example.com", True, ts, "")
                 for i in range(1, learners + 1)
             ),
         )
         tokens = [secrets.token_hex(20) for _ in range(learners)]
+        # Tokens are stored as digests (accounts.tokens); the bench keeps the keys to send.
         copy_rows(
             cur,
-            "authtoken_token",
-            ["key", "created", "user_id"],
-            ((tokens[i - 1], ts, i) for i in range(1, learners + 1)),
+            "accounts_authtoken",
+            ["digest", "user_id", "client", "created_at"],
+            ((hashlib.sha256(tokens[i - 1].encode()).hexdigest(), i, "bench", ts) for i in range(1, learners + 1)),
         )
         enr_cols = [
             "id", "created_at", "updated_at", "status", "enrolled_at", "progress", "completed_items",
@@ -240,7 +242,7 @@ def load_dataset(*, learners: int, completions: int, probe) -> dict:
         info["counts"] = {
             t: _count(conn, t)
             for t in [
-                "courseware_course", "lessons_lesson", "quizzes_quiz", "accounts_user", "authtoken_token",
+                "courseware_course", "lessons_lesson", "quizzes_quiz", "accounts_user", "accounts_authtoken",
                 "courseware_enrollment", "lessons_lessoncompletion",
             ]
         }  # fmt: skip

@@ -73,3 +73,37 @@ def json_bad_request(request, exception=None) -> JsonResponse:
 
 def json_permission_denied(request, exception=None) -> JsonResponse:
     return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+
+
+def csrf_failure(request, reason: str = "", template_name: str = "403_csrf.html"):
+    """``CSRF_FAILURE_VIEW``: JSON under ``/api/`` (a session write without its CSRF token), Django's
+    page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": f"CSRF Failed: {reason}", "code": "csrf_failed"}, status=403)
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason=reason, template_name=template_name)
+
+
+class JsonApiErrorsMiddleware:
+    """Every error answer under ``/api/`` is JSON: one that a Django view (not DRF) answered as HTML or
+    text — a 405 from a form view, a 404 from the router — is replaced by ``{"detail": reason}``,
+    keeping its status and headers (``Allow``, ``Retry-After``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+            and not getattr(response, "streaming", False)
+        ):
+            replaced = JsonResponse({"detail": response.reason_phrase}, status=response.status_code)
+            for header in ("Allow", "Retry-After", "WWW-Authenticate", "Vary"):
+                if header in response:
+                    replaced[header] = response[header]
+            return replaced
+        return response

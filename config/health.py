@@ -1,14 +1,28 @@
 """Probes. ``/livez``: the process serves requests (touches nothing). ``/healthz``: the database
 and, where one is configured, the broker answer."""
 
+import functools
 import logging
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
+
+
+def require_GET(view):
+    """Django's ``require_GET``, answering its 405 in JSON like every other probe answer."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 @require_GET

@@ -14,6 +14,7 @@ import dj_database_url
 import orjson
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -53,7 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -68,6 +69,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.errors.JsonApiErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +78,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The form sign-ins (admin, API session) counted per client, like the token endpoint.
+    "accounts.signin.SignInRateMiddleware",
+    # Last, as django-axes asks: turns a per-account lockout into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -91,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -150,8 +158,18 @@ if REDIS_URL:
     }
     DJANGO_REDIS_IGNORE_EXCEPTIONS = True
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    CACHES["throttle"] = CACHES["default"]  # the same Redis, keys and prefix
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Rate-limit counters must be shared by every process on the host (gunicorn workers),
+        # or the real limit is the configured one times the workers: files under VAR_DIR.
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env_str("THROTTLE_CACHE_DIR", str(VAR_DIR / "throttle-cache")),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
+    }
 # Content caches keyed by the content version (courseware.catalog_cache) need one version that every
 # process sees: Redis, or the single process of the embedded default. Several processes on a
 # database without Redis (each with its own in-memory cache) read everything from the database.
@@ -166,6 +184,36 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/admin/login/"
 INSTRUCTORS_GROUP = "instructors"
+# django-axes checks every sign-in (token, API session, admin) before the password backend.
+AUTHENTICATION_BACKENDS = ["accounts.backends.SignInLockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+# Per account: this many failed sign-ins, from any address, lock the account's sign-ins for this
+# many minutes after the last counted failure (a cool-off, never a permanent lock). Failures
+# during the lockout are refused without being counted, so guessing cannot extend it.
+LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 10)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+AXES_ENABLED = LOGIN_LOCKOUT_FAILURES > 0
+AXES_FAILURE_LIMIT = max(LOGIN_LOCKOUT_FAILURES, 1)
+AXES_COOLOFF_TIME = timedelta(minutes=max(LOGIN_LOCKOUT_MINUTES, 1))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_CLIENT_IP_CALLABLE = "config.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.signin.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password", "old_password", "new_password", "token"]
+AXES_VERBOSE = False
+# Per account on purpose: the per-address limit is THROTTLE_LOGIN's (config/throttling.py), which a
+# changed User-Agent or cookie does not reset either.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# API tokens expire this many days after they are issued; empty: never.
+TOKEN_TTL_DAYS = env_int("TOKEN_TTL_DAYS", 0) or None
+# A user keeps at most this many tokens (one per signed-in client); signing in again past it drops the oldest.
+TOKENS_PER_USER = env_int("TOKENS_PER_USER", 20)
+# A password reset link works once, for this many minutes.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
+# Where the reset link points: the client's page that posts {uid, token, new_password} to
+# /api/auth/password/reset/confirm/ ("{uid}" and "{token}" are filled in).
+PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", PUBLIC_BASE_URL + "/reset-password?uid={uid}&token={token}")
 
 # --- Internationalisation and static files ----------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -191,6 +239,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # --- REST API ---------------------------------------------------------------------------------
+# ``?search=`` (catalog, roster): at most this many terms and characters (400 beyond).
+SEARCH_MAX_TERMS = 10
+SEARCH_MAX_CHARS = 200
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.TokenAuthentication",
@@ -206,7 +257,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "config.search.BoundedSearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -222,7 +273,8 @@ REST_FRAMEWORK = {
         "register": env_str("THROTTLE_REGISTER", "20/hour"),
         "quiz_submit": env_str("THROTTLE_QUIZ_SUBMIT", "30/minute"),
     },
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
+    # 0: the client is REMOTE_ADDR and X-Forwarded-For is ignored (None would trust the header).
+    "NUM_PROXIES": max(env_int("NUM_PROXIES", 0), 0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "ORJSON_RENDERER_OPTIONS": (orjson.OPT_UTC_Z, orjson.OPT_NON_STR_KEYS),
 }
@@ -338,6 +390,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Every HTML page (admin, API docs, certificate pages): scripts only from this site or with the
+# response's nonce; styles from this site and inline (Swagger UI and Redoc set styles at run time).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "worker-src": [CSP.SELF, "blob:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# A CSRF refusal under /api/ answers JSON like every other API error.
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,12 @@ same key can each lose the other's write. A counter per (scope, caller, window) 
 round trip and a few bytes, and is exact across hosts. The price is the usual fixed-window one: a
 caller may spend one window's allowance at its very end and the next at the very start.
 
+Counters live in the ``throttle`` cache: the default Redis in production, files under ``VAR_DIR`` in
+the embedded default, so every process of a host counts against one limit.
+
+The caller's identity is ``REMOTE_ADDR`` unless ``NUM_PROXIES`` says how many proxies in front
+append to ``X-Forwarded-For`` (``client_ip``; django-axes asks the same function).
+
 When the cache is down (django-redis ignores the error and answers ``None``) requests are let
 through: a cache outage never fails a request.
 
@@ -15,12 +21,16 @@ with ``ride_along_register`` (the content version does, from ``courseware``'s ``
 module knows no app: it only runs what was registered.
 """
 
+import contextlib
+import fcntl
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.filebased import FileBasedCache
 from rest_framework import throttling
 
 logger = logging.getLogger(__name__)
@@ -36,8 +46,13 @@ def ride_along_register(*, wanted: Callable[[], Any], take: Callable[[Any], None
     _ride_along = (wanted, take)
 
 
+def _cache():
+    return caches["throttle"]
+
+
 def _redis():
-    """The Redis client behind the default cache, or None for other backends (tests, embedded)."""
+    """The Redis client behind the throttle cache, or None for other backends (tests, embedded)."""
+    cache = _cache()
     get_client = getattr(getattr(cache, "client", None), "get_client", None)
     return get_client(write=True) if get_client else None
 
@@ -91,6 +106,7 @@ _count_script = _CountScript()
 
 def _incr(key: str, *, timeout: int) -> int | None:
     """Count one hit on ``key`` (created with ``timeout`` on the first hit of its window)."""
+    cache = _cache()
     client = _redis()
     if client is not None:  # one round trip: INCR and, on the window's first hit, EXPIRE
         try:
@@ -106,15 +122,32 @@ def _incr(key: str, *, timeout: int) -> int | None:
         except Exception:  # a cache outage never fails a request
             logger.warning("throttle: cache unavailable, request let through", exc_info=True)
             return None
-    try:
-        return cache.incr(key)
-    except ValueError:  # first hit of the window (or the key was evicted)
-        if cache.add(key, 1, timeout=timeout):
-            return 1
+    with _host_lock(cache):
         try:
-            return cache.incr(key)  # another request created it in between
-        except ValueError:
-            return None
+            return cache.incr(key)
+        except ValueError:  # first hit of the window (or the key was evicted)
+            if cache.add(key, 1, timeout=timeout):
+                return 1
+            try:
+                return cache.incr(key)  # another request created it in between
+            except ValueError:
+                return None
+
+
+@contextlib.contextmanager
+def _host_lock(cache):
+    """A file cache's ``incr`` is a read and a write: processes of one host take turns on a lock
+    file beside the counters, so none loses another's hit. Other caches need no lock."""
+    if not isinstance(cache, FileBasedCache):
+        yield
+        return
+    os.makedirs(cache._dir, exist_ok=True)
+    with open(os.path.join(cache._dir, "counters.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class AnonRateThrottle(CounterThrottleMixin, throttling.AnonRateThrottle):
@@ -140,3 +173,38 @@ class ScopedRateThrottle(CounterThrottleMixin, throttling.ScopedRateThrottle):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
+
+
+def client_ip(request) -> str:
+    """The client's address as every limit sees it: ``REMOTE_ADDR``, or with ``NUM_PROXIES`` = N > 0
+    the address the N-th proxy from us appended to ``X-Forwarded-For`` (DRF's rule)."""
+    return throttling.BaseThrottle().get_ident(request)
+
+
+class SignInRateThrottle(CounterThrottleMixin, throttling.SimpleRateThrottle):
+    """Every way to sign in (token, API session, admin, password reset) counts against one
+    allowance per client address, ``THROTTLE_LOGIN``, signed in or not."""
+
+    scope = "login"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+
+
+class SignInAccountRateThrottle(SignInRateThrottle):
+    """The same allowance per account named in the request (``username`` or ``email``), whatever
+    the address (the password reset request: failed passwords are django-axes' to count)."""
+
+    def get_cache_key(self, request, view):
+        data = getattr(request, "data", None) or request.POST
+        name = data.get("username") or data.get("email") if hasattr(data, "get") else None
+        if not isinstance(name, str) or not name.strip():
+            return None
+        return self.cache_format % {"scope": "login_account", "ident": name.strip().casefold()[:254]}
+
+
+def sign_in_wait(request) -> float | None:
+    """For a sign-in that is not a DRF view (the admin and session login forms): count it on the
+    client's allowance; the seconds to wait when it is spent, else None."""
+    throttle = SignInRateThrottle()
+    return None if throttle.allow_request(request, None) else throttle.wait()

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from accounts.tokens import TOKEN_TABLE, token_sql_params, token_sql_where
 from config import rawsql
 from courseware.models import Certificate, Course, Enrollment
 from lessons.models import Lesson, LessonCompletion
@@ -186,18 +186,18 @@ def _token_state_sql(course_by: str, items: bool) -> str:
         "lesson": f'(SELECT "course_id" FROM "{Lesson._meta.db_table}" WHERE "id" = %(ref)s)',  # noqa: S608 (identifiers only)
         "quiz": f'(SELECT "course_id" FROM "{Quiz._meta.db_table}" WHERE "id" = %(ref)s)',  # noqa: S608 (identifiers only)
     }[course_by]
-    token = Token._meta.db_table
+    token = TOKEN_TABLE
     columns, joins = _header_parts(user='t."user_id"', course='k."cid"')
     sql = f"""
         SELECT 'h', {rawsql.columns(User, "u")}, {columns}, k."cid", NULL, NULL, NULL, NULL, NULL
         FROM "{token}" t
         JOIN "{User._meta.db_table}" u ON u."{User._meta.pk.column}" = t."user_id"
         CROSS JOIN (SELECT {course_of} AS "cid") k {joins}
-        WHERE t."key" = %(key)s
+        WHERE {token_sql_where("t")}
     """  # noqa: S608 (identifiers from model metadata only; every value is a parameter)
     if items:
         blanks = "NULL, " * (len(User._meta.concrete_fields) + len(Enrollment._meta.concrete_fields) + 6)
-        learner = f'(SELECT "user_id" FROM "{token}" WHERE "key" = %(key)s)'  # noqa: S608 (identifiers only)
+        learner = f'(SELECT "user_id" FROM "{token}" tt WHERE {token_sql_where("tt")})'  # noqa: S608 (identifiers only)
         sql += " UNION ALL " + _items_sql(user=learner, course=course_of, lead=blanks)
     return sql
 
@@ -206,7 +206,7 @@ def learner_by_token(*, key: str, wanted: StateWanted) -> User | None:
     """The user holding API token ``key`` (None: no such token), whatever their ``is_active``, and
     in the same statement their state in the course ``wanted`` names, kept for this request's
     ``learner_header`` (and ``learner_items`` when asked)."""
-    params = {"key": key, "ref": wanted.ref, "lesson": wanted.lesson_id or 0}
+    params = {**token_sql_params(key), "ref": wanted.ref, "lesson": wanted.lesson_id or 0}
     if wanted.items:
         params["submitted"] = QuizAttempt.Status.SUBMITTED
     sql = _token_state_sql(wanted.course_by, wanted.items)

@@ -32,6 +32,10 @@ class ImportReportOutputSerializer(serializers.Serializer):
     created = serializers.BooleanField()
     course_fields = serializers.ListField(child=serializers.CharField())
     instructors_added = serializers.ListField(child=serializers.CharField())
+    instructors_ignored = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Named in the file but not added: only an admin adds other instructors.",
+    )
     enrolled = serializers.IntegerField()
     content_version_bumped = serializers.BooleanField()
     modules = ItemChangesSerializer()

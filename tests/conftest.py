@@ -1,17 +1,19 @@
 import pytest
-from django.core.cache import cache
-from rest_framework.authtoken.models import Token
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
+from accounts.services import token_create
 from tests.factories import AdminFactory, InstructorFactory, UserFactory, build_course
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttle counters and cached pages never leak from one test into the next."""
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture
@@ -19,11 +21,17 @@ def api_client() -> APIClient:
     return APIClient()
 
 
+def token_for(user) -> str:
+    """A key for one of the user's API tokens (one per user here, as a test client signs in once)."""
+    if not hasattr(user, "_test_token_key"):
+        user._test_token_key = token_create(user=user, client="tests")[1]
+    return user._test_token_key
+
+
 def client_for(user) -> APIClient:
     """An API client authenticated with the user's token, as a mobile client would be."""
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 

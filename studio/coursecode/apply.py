@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import user_is_admin
 from config.errors import Conflict
 from courseware.models import Course, Enrollment, Module
 from courseware.structure.changes import course_content_changed, course_touch
@@ -62,6 +63,8 @@ class ImportReport:
     created: bool = False
     course_fields: list[str] = field(default_factory=list)
     instructors_added: list[str] = field(default_factory=list)
+    # Named in the file but not added: only an admin (or the command line) adds other instructors.
+    instructors_ignored: list[str] = field(default_factory=list)
     enrolled: int = 0
     content_version_bumped: bool = False
     modules: ItemChanges = field(default_factory=ItemChanges)
@@ -92,6 +95,11 @@ class ImportReport:
             lines.append(f"Course fields changed: {', '.join(self.course_fields)}")
         if self.instructors_added:
             lines.append(f"Instructors added: {', '.join(self.instructors_added)}")
+        if self.instructors_ignored:
+            lines.append(
+                f"Warning: instructors not added (only an admin adds other instructors): "
+                f"{', '.join(self.instructors_ignored)}"
+            )
         for name, part in (("Modules", self.modules), ("Lessons", self.lessons), ("Quizzes", self.quizzes)):
             lines.append(
                 f"{name}: {len(part.added)} added, {len(part.changed)} changed, {len(part.removed)} removed, "
@@ -115,15 +123,19 @@ class _DryRunRollback(Exception):
 
 
 # --- Import -------------------------------------------------------------------------------------------
-def course_import(*, spec: CourseSpec, dry_run: bool = False, publish: bool | None = None) -> ImportReport:
+def course_import(
+    *, spec: CourseSpec, dry_run: bool = False, publish: bool | None = None, importer: User | None = None
+) -> ImportReport:
     """Create or update the course described by ``spec`` in one transaction and report what changed.
 
     ``publish`` overrides the folder's ``published`` when not None. With ``dry_run`` all the work is
     done and then rolled back. Raises ``CourseContentInvalid`` (unknown instructors, publishing a
-    course without lessons) before anything is written."""
+    course without lessons) before anything is written. An ``importer`` who is not an admin adds no
+    instructor but themself: other names are ignored, with a warning in the report (None: the command
+    line, an admin's tool)."""
     try:
         with transaction.atomic():
-            report = _Importer(spec=spec, dry_run=dry_run, publish=publish).run()
+            report = _Importer(spec=spec, dry_run=dry_run, publish=publish, importer=importer).run()
             if dry_run:
                 raise _DryRunRollback(report)
     except _DryRunRollback as rollback:
@@ -159,8 +171,9 @@ def _temporary_positions(model: type[models.Model], pks: list[int], *, floor: in
 
 
 class _Importer:
-    def __init__(self, *, spec: CourseSpec, dry_run: bool, publish: bool | None):
+    def __init__(self, *, spec: CourseSpec, dry_run: bool, publish: bool | None, importer: User | None = None):
         self.spec = spec
+        self.importer = importer
         self.publish = spec.published if publish is None else publish
         self.report = ImportReport(course_slug=spec.slug, dry_run=dry_run)
         self.structure_changed = False
@@ -170,6 +183,9 @@ class _Importer:
         course = self._course_upsert()
         self.report.course_id = course.pk
         added = [u for u in instructors if not course.instructors.filter(pk=u.pk).exists()]
+        if self.importer is not None and not user_is_admin(self.importer):  # no one named without consent
+            self.report.instructors_ignored = [u.username for u in added if u.pk != self.importer.pk]
+            added = [u for u in added if u.pk == self.importer.pk]
         course.instructors.add(*added)
         self.report.instructors_added = [u.username for u in added]
 

@@ -58,7 +58,7 @@ def course_archive_import(*, actor: User, fileobj: BinaryIO, size: int, dry_run:
                     )
             if errors:
                 raise CourseContentInvalid(errors)
-            report = course_import(spec=spec, dry_run=dry_run)
+            report = course_import(spec=spec, dry_run=dry_run, importer=actor)
             if report.created and not dry_run:
                 Course.objects.get(pk=report.course_id).instructors.add(actor)
     return report

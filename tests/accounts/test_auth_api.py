@@ -146,9 +146,12 @@ def test_token_login_returns_a_token_that_authenticates(api_client):
     client.credentials(HTTP_AUTHORIZATION=f"Token {r.json()['token']}")
     me = client.get(ME)
     assert me.status_code == 200 and me.json()["id"] == user.pk
-    # Logging in again returns the same token.
+    # Signing in again makes another client's token (keys are stored hashed: never shown twice); both work.
     again = api_client.post(TOKEN, {"username": "grace", "password": PASSWORD}, format="json")
-    assert again.json()["token"] == r.json()["token"]
+    assert again.json()["token"] != r.json()["token"]
+    assert client.get(ME).status_code == 200
+    client.credentials(HTTP_AUTHORIZATION=f"Token {again.json()['token']}")
+    assert client.get(ME).status_code == 200
 
 
 def test_token_login_wrong_password_and_unknown_user_give_the_same_answer(api_client):

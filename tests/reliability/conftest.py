@@ -21,7 +21,6 @@ def api_server(live_celery, settings, tmp_path) -> Iterator[Gunicorn]:
 
 
 def token_for(user) -> str:
-    from rest_framework.authtoken.models import Token
+    from accounts.services import token_create
 
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    return token_create(user=user, client="tests")[1]

@@ -8,11 +8,15 @@ objects", ``outsider`` is a signed-in learner enrolled nowhere. Bodies are valid
 authorization, not validation."""
 
 import io
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from accounts.models import AuthToken
+from accounts.tokens import password_reset_link, token_digest
+from tests.conftest import token_for
 from tests.factories import PASSWORD
 from tests.security.world import ACTORS, World, build_world
 
@@ -47,6 +51,12 @@ def own_only(ok) -> dict:
 MATRIX: dict[tuple[str, str], dict] = {
     ("POST", "/api/auth/register/"): everyone(201),
     ("POST", "/api/auth/token/"): everyone(200),
+    ("POST", "/api/auth/logout/"): signed_in(204),
+    ("GET", "/api/auth/tokens/"): signed_in(200),
+    ("DELETE", "/api/auth/tokens/{token_id}/"): own_only(204),  # L's token: another's is no token (404)
+    ("POST", "/api/auth/password/"): signed_in(204),
+    ("POST", "/api/auth/password/reset/"): everyone(202),
+    ("POST", "/api/auth/password/reset/confirm/"): everyone(204),  # L's emailed link: whoever holds it
     ("GET", "/api/me/"): signed_in(200),
     ("PATCH", "/api/me/"): signed_in(200),
     ("POST", "/api/instructors/"): row(401, 403, 403, 403, 403, 403, 201),
@@ -98,6 +108,8 @@ MATRIX: dict[tuple[str, str], dict] = {
 PUBLIC = {
     ("POST", "/api/auth/register/"),
     ("POST", "/api/auth/token/"),
+    ("POST", "/api/auth/password/reset/"),
+    ("POST", "/api/auth/password/reset/confirm/"),
     ("GET", "/api/courses/"),
     ("GET", "/api/courses/{slug}/"),
     ("GET", "/api/certificates/{code}/"),
@@ -137,7 +149,19 @@ def path_for(world: World, template: str) -> str:
         module_id=world.module.pk,
         lesson_id=world.lesson.pk,
         quiz_id=world.quiz.pk,
+        token_id=learner_token_id(world) if "{token_id}" in template else 0,
     )
+
+
+def reset_link_body(user) -> dict:
+    """What L's reset email carries (``accounts.tokens.password_reset_link``), with a new password."""
+    uid, token = parse_qs(urlsplit(password_reset_link(user=user)).query).values()
+    return {"uid": uid[0], "token": token[0], "new_password": "a-new-long-passphrase-8"}
+
+
+def learner_token_id(world: World) -> int:
+    """The id of the token L's client signs in with."""
+    return AuthToken.objects.get(digest=token_digest(token_for(world.users["learner"]))).pk
 
 
 def course_zip(world: World) -> bytes:
@@ -157,6 +181,9 @@ def body_for(world: World, method: str, template: str, actor: str) -> dict | Non
         },
         ("POST", "/api/auth/token/"): {"username": world.users["learner"].username, "password": PASSWORD},
         ("PATCH", "/api/me/"): {"first_name": "Renamed"},
+        ("POST", "/api/auth/password/"): {"old_password": PASSWORD, "new_password": "a-new-long-passphrase-8"},
+        ("POST", "/api/auth/password/reset/"): {"email": world.users["learner"].email},
+        ("POST", "/api/auth/password/reset/confirm/"): reset_link_body(world.users["learner"]),
         ("POST", "/api/instructors/"): {"username": world.users["outsider"].username},
         ("POST", "/api/courses/"): {"slug": f"new-course-{n}", "title": "New course", "summary": "New."},
         ("PATCH", "/api/courses/{slug}/"): {"title": "Renamed course"},

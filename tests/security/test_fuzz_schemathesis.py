@@ -10,13 +10,13 @@ from itertools import count
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from config.wsgi import application
+from tests.conftest import token_for
 from tests.security.world import build_world
 
 pytestmark = pytest.mark.fuzz
@@ -87,11 +87,11 @@ def real_ids(world) -> dict:
 
 
 def fuzz(case, world, actor: str, counter) -> None:
-    token, _ = Token.objects.get_or_create(user=world.users[actor])
+    token = token_for(world.users[actor])
     if case.path_parameters and next(counter) % 2 and case.meta and case.meta.generation.mode.is_positive:
         ids = real_ids(world)
         case.path_parameters = {k: ids.get(k, v) for k, v in case.path_parameters.items()}
-    case.call_and_validate(headers={"Authorization": f"Token {token.key}"}, checks=CHECKS, excluded_checks=EXCLUDED)
+    case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=CHECKS, excluded_checks=EXCLUDED)
 
 
 FUZZ_SETTINGS = settings(

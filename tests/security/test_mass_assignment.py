@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 
 from accounts.models import User
 from courseware.models import Certificate, Enrollment
 from lessons.models import LessonCompletion
 from quizzes.models import Choice, QuizAttempt
+from tests.conftest import token_for
 from tests.security.test_authorization_matrix import MATRIX, call, schema_operations
 from tests.security.world import World, build_world
 
@@ -174,7 +174,7 @@ def walk(value, path=""):
 def test_nothing_a_learner_can_get_exposes_secrets():
     world = build_world()
     learner = world.users["learner"]
-    tokens = [Token.objects.get_or_create(user=u)[0].key for u in world.users.values()]
+    tokens = [token_for(u) for u in world.users.values()]
     others = [u.email for name, u in world.users.items() if name != "learner"] + [world.co_instructor.email]
     gets = [key for key in MATRIX if key[0] == "GET" and key[1] != "/api/me/"]
     crawled = 0

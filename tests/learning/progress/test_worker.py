@@ -10,7 +10,6 @@ import time
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from courseware.models import Certificate, Enrollment
@@ -18,6 +17,7 @@ from learning.certificates.services import certificate_email_queue
 from learning.progress.tasks import recompute_enrollment_progress, reconcile
 from lessons.models import Lesson, LessonCompletion
 from notifications.models import OutboundEmail
+from tests.conftest import token_for
 from tests.factories import CertificateFactory, EnrollmentFactory, LessonCompletionFactory, build_course
 from tests.reliability.stack import record_figures
 from tests.worker import VISIBILITY_TIMEOUT, free_port, live_celery_fixture, requires_worker, wait_until  # noqa: F401
@@ -48,8 +48,7 @@ def all_done(*, enrollments: list[Enrollment]) -> list[Enrollment]:
 
 def api_client(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 
@@ -79,7 +78,7 @@ def test_twenty_concurrent_completions_of_the_last_lesson_give_one_certificate_a
     [enrollment], lessons = one_lesson_left(learners=1, lessons=3)
     last = lessons[-1]
     learner = enrollment.learner
-    Token.objects.get_or_create(user=learner)
+    token_for(learner)
     start = threading.Barrier(20)
     statuses: list[int] = []
     errors: list[BaseException] = []

@@ -169,9 +169,12 @@ def test_instructors_named_in_the_folder_must_hold_the_role(instructor, folder):
     write_yaml(
         folder / "course.yaml", {"slug": "demo-course", "title": "Demo", "summary": "S", "instructors": ["colleague"]}
     )
-    assert upload(client_for(instructor), zip_folder(folder)).status_code == 201
+    r = upload(client_for(instructor), zip_folder(folder))
+    assert r.status_code == 201
+    # Only an admin names other instructors: the colleague is not added without consent (issue 23).
+    assert r.json()["instructors_ignored"] == ["colleague"]
     teachers = set(Course.objects.get(slug="demo-course").instructors.values_list("pk", flat=True))
-    assert teachers == {instructor.pk, colleague.pk}
+    assert teachers == {instructor.pk} and colleague.pk not in teachers
 
 
 # --- Export ---------------------------------------------------------------------------------------------------
