@@ -65,3 +65,14 @@ def course(db, instructor):
     course = build_course()
     course.instructors.add(instructor)
     return course
+
+
+@pytest.fixture
+def fresh_rate_window():
+    """Start the test early in a one-minute rate window: the throttles count in fixed windows, and a
+    test that makes a dozen requests near a window's end would see its count restart midway."""
+    import time
+
+    left = 60 - time.time() % 60
+    if left < 20:
+        time.sleep(left + 0.05)

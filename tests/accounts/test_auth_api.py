@@ -257,7 +257,7 @@ def test_me_patch_anonymous_is_401(api_client):
 
 # --- Throttling -------------------------------------------------------------------------------------
 @pytest.fixture
-def low_rates(monkeypatch):
+def low_rates(monkeypatch, fresh_rate_window):
     # DRF copies DEFAULT_THROTTLE_RATES onto the class at import, so settings overrides would not reach it.
     rates = {**SimpleRateThrottle.THROTTLE_RATES, "login": "3/minute", "register": "2/hour"}
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_window")]
 
 TOKEN = "/api/auth/token/"
 SESSION_LOGIN = "/api/auth/session/login/"

@@ -204,7 +204,7 @@ def test_a_forged_reset_link_is_refused(uid):
     assert r.status_code == 400
 
 
-def test_reset_requests_are_limited_per_address_and_per_client():
+def test_reset_requests_are_limited_per_address_and_per_client(fresh_rate_window):
     UserFactory(email="ada@example.com")
     codes = [
         APIClient().post(RESET, {"email": "ada@example.com"}, format="json", REMOTE_ADDR=f"10.0.1.{i}").status_code
