@@ -207,9 +207,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "config.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "config.throttling.AnonRateThrottle",
@@ -231,6 +231,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Self-paced online courses: catalog, enrollment, lessons, quizzes, progress "
     "and certificates. The client contract is in API.md; this document describes all of it.",
     "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -243,10 +244,10 @@ SPECTACULAR_SETTINGS = {
         "NextStepKindEnum": "learning.catalog.serializers.NEXT_STEP_KINDS",
         "QuestionKindEnum": "quizzes.models.Question.Kind",
     },
-    "SECURITY": [{"tokenAuth": []}, {"cookieAuth": []}],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.document_pagination_errors",
+        "config.openapi.type_validation_errors",
     ],
 }
 
