@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_is_admin
-from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_406
 from config.filters import ordering_description, ordering_schema
+from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_406
 from config.pagination import PageNumberPagination
 from config.parsers import JSONParser
 from config.renderers import CSVRenderer, ErrorsAsJSON, FileContentNegotiation
