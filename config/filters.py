@@ -68,9 +68,10 @@ class OrderingFilter(filters.OrderingFilter):
 
 
 def ordering_schema(fields: list[str]) -> dict:
-    """``?ordering=``'s values as a pattern: the fields, comma-separated, each optionally after ``-``."""
+    """``?ordering=``'s values as a pattern: the fields, comma-separated, each optionally after ``-``
+    (empty means the default order)."""
     alternatives = "|".join(re.escape(field) for field in fields)
-    return {"type": "string", "pattern": f"^-?({alternatives})(,-?({alternatives}))*$"}
+    return {"type": "string", "pattern": f"^(-?({alternatives})(,-?({alternatives}))*)?$"}  # empty: the default
 
 
 def ordering_description(fields: list[str]) -> str:

@@ -39,6 +39,7 @@ ERRORS_406 = {
     406: OpenApiResponse(_detail, description="The requested format (`Accept` or `?format=`) is not offered.")
 }
 ERRORS_409 = {409: OpenApiResponse(_detail, description="Conflicts with the current state (see `detail`).")}
+ERRORS_413 = {413: OpenApiResponse(_detail, description="The upload is too large (see `detail`).")}
 ERRORS_429 = {429: OpenApiResponse(_detail, description="Too many requests; retry later (see `Retry-After`).")}
 
 _INVALID_CREDENTIALS = (
@@ -52,7 +53,7 @@ _INVALID_CREDENTIALS_PUBLIC = (
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's schema class, with what every operation answers derived from its view rather than
     repeated on each: security from the view's authenticators and permissions (an operation anyone may call
-    lists the empty alternative ``{}``; one without authenticators lists only that), a 401 wherever
+    has no security requirement; the others list token and session authentication once each), a 401 wherever
     credentials are read (an invalid token is refused even where anonymous callers are welcome), a 403
     for a session-authenticated unsafe call without its CSRF token, a 429 wherever a throttle applies,
     and error bodies that are always JSON (views answering CSV or zip render their errors as JSON)."""
@@ -82,6 +83,13 @@ class AutoSchema(openapi.AutoSchema):
         if operation is None:
             return None
         responses = operation["responses"]
+        if self._allows_anonymous():
+            # No security requirement: generators (openapi-python-client reads any non-empty ``security``,
+            # even ``[{}]``, as "needs a token") then accept an anonymous client; a token sent is still used.
+            operation.pop("security", None)
+            if self.view.get_authenticators():
+                note = "Anyone may call this; with `Authorization: Token <key>` the answer is the caller's."
+                operation["description"] = f"{operation.get('description', '')}\n\n{note}".strip()
         extra = {}
         if self.view.get_authenticators():
             description = _INVALID_CREDENTIALS_PUBLIC if self._allows_anonymous() else _INVALID_CREDENTIALS

@@ -10,7 +10,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_406
+from config.openapi import ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_406, ERRORS_413
 from config.renderers import ErrorsAsJSON, FileContentNegotiation
 from courseware.access import course_for_write
 from courseware.structure.views import COURSE_DENIED
@@ -67,7 +67,7 @@ class CourseImportView(APIView):
             400: OpenApiResponse(CourseContentInvalidSerializer, description="Invalid archive or content."),
             **ERRORS_401,
             **ERRORS_403,
-            413: OpenApiResponse(description="Upload too large."),
+            **ERRORS_413,
         },
     )
     def post(self, request):

@@ -90,6 +90,13 @@ class CourseEnrollmentsView(_RosterBase):
     parser_classes = [JSONParser, MultiPartParser]
     renderer_classes = [JSONRenderer, CSVRenderer]
 
+    def perform_content_negotiation(self, request, force=False):
+        """CSV is the roster's download (GET); enrolling answers JSON whatever ``?format=``/``Accept`` says."""
+        negotiated = super().perform_content_negotiation(request, force)
+        if request.method != "GET":
+            return JSONRenderer(), JSONRenderer.media_type
+        return negotiated
+
     @extend_schema(
         summary="The course's roster.",
         description="Admins and the course's instructors. Filter with `?status=`, search usernames and emails with "
