@@ -14,6 +14,7 @@ import dj_database_url
 import orjson
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -275,6 +276,9 @@ CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Every queue the routes below name: a worker started without ``-Q`` consumes all of them (``-Q`` still
+# narrows a worker to some, to scale progress and email apart).
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in ("default", "progress", "email")]
 CELERY_TASK_ROUTES = {
     "courseware.tasks.*": {"queue": "progress"},
     "notifications.tasks.*": {"queue": "email"},
@@ -286,6 +290,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# celery beat's own state (last run of each entry) under VAR_DIR, not in the directory it was started in.
+CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME", str(VAR_DIR / "celerybeat-schedule"))
+# /healthz reports each queue's depth and its oldest message's age, and names a queue whose oldest
+# message waited longer than this (no worker consumes it, or the workers fall behind).
+HEALTHZ_QUEUE_MAX_AGE_SECONDS = env_int("HEALTHZ_QUEUE_MAX_AGE_SECONDS", 300)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-progress-and-certificates": {
         "task": "courseware.tasks.reconcile",

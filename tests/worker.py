@@ -173,9 +173,23 @@ class LiveCelery:
         name = f"test-{uuid.uuid4().hex[:8]}"
         log_path = self.tmp / f"{name}.log"
         command = [
-            str(CELERY), "-A", "config", "worker", "-Q", queues, "-c", "2", "--pool", "prefork",
-            "-n", f"{name}@%h", "-l", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ]  # fmt: skip
+            str(CELERY),
+            "-A",
+            "config",
+            "worker",
+            *(["-Q", queues] if queues else []),
+            "-c",
+            "2",
+            "--pool",
+            "prefork",
+            "-n",
+            f"{name}@%h",
+            "-l",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]  # fmt: skip  (queues="": no -Q, as `celery -A config worker` is usually started)
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 command,
