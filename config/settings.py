@@ -229,8 +229,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Courses API",
-    "DESCRIPTION": "Self-paced online courses: catalog, enrollment, lessons, quizzes, progress "
-    "and certificates. The client contract is in API.md; this document describes all of it.",
+    "DESCRIPTION": "Self-paced online courses: catalog, enrollment, lessons, quizzes, progress and certificates. "
+    "Send `Authorization: Token <key>` (from `POST /api/auth/token/`) on every call but registering, signing in, "
+    "the catalog, course pages and certificate verification. Errors are JSON (`ErrorDetail` or per-field "
+    "`ValidationErrors`). The contract's conventions (paging, ordering, formats, certificate codes) are in the "
+    "project's docs/api.md; this document describes every endpoint.",
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
