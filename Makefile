@@ -41,16 +41,24 @@ migrate: install
 seed: migrate
 	$(PY) manage.py import_course $(COURSE_DIR)
 
-serve:
-	$(PY) manage.py runserver $(HOST):$(PORT)
+# Links in certificates, emails and PDFs point at the address served (unless PUBLIC_BASE_URL is set).
+BASE_URL = $${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}
 
-## Install, migrate, import the seed course and serve it on http://127.0.0.1:8000
+serve:
+	PUBLIC_BASE_URL=$(BASE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
+
+## Install, migrate, import the seed course and serve it on http://$(HOST):$(PORT) (make run HOST=... PORT=...)
 run: seed
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/ - 'make superuser' creates a login)"
-	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-1} PUBLIC_BASE_URL=$(BASE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
+## An admin login: asks on a terminal; without one, takes DJANGO_SUPERUSER_USERNAME, _EMAIL and _PASSWORD
 superuser: migrate
-	$(PY) manage.py createsuperuser
+	@if [ -t 0 ]; then $(PY) manage.py createsuperuser; \
+	elif [ -n "$$DJANGO_SUPERUSER_USERNAME" ] && [ -n "$$DJANGO_SUPERUSER_PASSWORD" ]; then \
+	  $(PY) manage.py createsuperuser --no-input --email "$${DJANGO_SUPERUSER_EMAIL:-$$DJANGO_SUPERUSER_USERNAME@example.com}"; \
+	else echo "error: no terminal to ask on: set DJANGO_SUPERUSER_USERNAME and DJANGO_SUPERUSER_PASSWORD" \
+	  "(and DJANGO_SUPERUSER_EMAIL) to create the admin without one." >&2; exit 1; fi
 
 ## Run the whole test suite (SQLite by default; PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 test: install
@@ -70,7 +78,7 @@ check-deploy: install
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 worker: install
-	$(BIN)/celery -A config worker -Q default,progress,email -l info
+	$(BIN)/celery -A config worker -l info
 
 beat: install
 	$(BIN)/celery -A config beat -l info

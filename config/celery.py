@@ -1,8 +1,10 @@
 import os
+import time
+from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import beat_init, before_task_publish, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -43,3 +45,20 @@ def _connections_after_task(sender: Any = None, state: str | None = None, **kwar
         close_old_connections()
     else:
         connections.close_all()
+
+
+# --- Queue health ---------------------------------------------------------------------------------
+# Each message carries the time it was sent, so /healthz can tell a queue's oldest message's age
+# (``config.health``): a queue nobody consumes shows as waiting, not just as long.
+@before_task_publish.connect
+def _stamp_sent_at(headers: dict | None = None, **kwargs: Any) -> None:
+    if headers is not None:
+        headers.setdefault("sent_at", time.time())
+
+
+@beat_init.connect
+def _beat_state_directory(sender: Any = None, **kwargs: Any) -> None:
+    """beat keeps its schedule state under VAR_DIR (``CELERY_BEAT_SCHEDULE_FILENAME``): make sure it exists."""
+    filename = app.conf.beat_schedule_filename
+    if filename:
+        Path(filename).parent.mkdir(parents=True, exist_ok=True)

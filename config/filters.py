@@ -1,7 +1,11 @@
 """Filter fields shared by the API's filter sets (framework glue; no domain rule)."""
 
+import re
+
 import django_filters
 from django import forms
+from rest_framework import filters
+from rest_framework.exceptions import ValidationError
 
 
 class _StrictBooleanField(forms.NullBooleanField):
@@ -22,3 +26,53 @@ class _StrictBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = _StrictBooleanField
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """``?ordering=`` with one or more of the view's ``ordering_fields`` (comma-separated, ``-`` before a
+    field for descending). An unknown field is a 400 naming the allowed ones, not silently the default
+    order; the schema states the allowed values as a pattern."""
+
+    def _allowed(self, view) -> list[str]:
+        fields = getattr(view, "ordering_fields", None)
+        if fields in (None, "__all__"):
+            return []
+        return [field if isinstance(field, str) else field[0] for field in fields]
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        allowed = self._allowed(view)
+        if raw and allowed:
+            terms = raw.split(",")
+            unknown = [term for term in terms if term.lstrip("-") not in allowed]
+            if unknown:
+                raise ValidationError(
+                    {self.ordering_param: [f"Unknown ordering {', '.join(unknown)}; one of: {', '.join(allowed)}."]}
+                )
+            return terms
+        return self.get_default_ordering(view)
+
+    def get_schema_operation_parameters(self, view):
+        allowed = self._allowed(view)
+        if not allowed:
+            return []
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": ordering_description(allowed),
+                "schema": ordering_schema(allowed),
+            }
+        ]
+
+
+def ordering_schema(fields: list[str]) -> dict:
+    """``?ordering=``'s values as a pattern: the fields, comma-separated, each optionally after ``-``
+    (empty means the default order)."""
+    alternatives = "|".join(re.escape(field) for field in fields)
+    return {"type": "string", "pattern": f"^(-?({alternatives})(,-?({alternatives}))*)?$"}  # empty: the default
+
+
+def ordering_description(fields: list[str]) -> str:
+    return f"Sort by {', '.join(fields)} (comma-separated; `-` before a field for descending)."

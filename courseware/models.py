@@ -145,9 +145,34 @@ class EnrollmentEvent(models.Model):
         return f"{self.action} at {self.at:%Y-%m-%d %H:%M}"
 
 
+# Certificate codes are read off paper: Crockford's base32 alphabet (no I, L, O or U), 25 characters
+# (125 random bits) in five groups of five, stored upper case with dashes: ``7KQ2M-…``. Lookups take any
+# case, with or without dashes, and read I/L as 1 and O as 0. Codes issued before (URL-safe base64,
+# ``secrets.token_urlsafe(16)``: 22 characters, case-sensitive) keep working as they are.
+CERTIFICATE_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CERTIFICATE_CODE_GROUPS, CERTIFICATE_CODE_GROUP_SIZE = 5, 5
+_CODE_LOOKALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
+
+
 def new_certificate_code() -> str:
-    """128 random bits, URL-safe: unguessable and short enough to type."""
-    return secrets.token_urlsafe(16)
+    """125 random bits in Crockford base32, grouped: unguessable, and easy to read aloud or type."""
+    size = CERTIFICATE_CODE_GROUPS * CERTIFICATE_CODE_GROUP_SIZE
+    chars = "".join(secrets.choice(CERTIFICATE_CODE_ALPHABET) for _ in range(size))
+    return "-".join(chars[i : i + CERTIFICATE_CODE_GROUP_SIZE] for i in range(0, size, CERTIFICATE_CODE_GROUP_SIZE))
+
+
+def certificate_code_candidates(code: str) -> list[str]:
+    """The stored codes ``code`` may mean: itself (codes issued before, exact), and the canonical form
+    of a grouped code typed in any case, with or without dashes or spaces, with look-alikes."""
+    candidates = [code]
+    compact = code.replace("-", "").replace(" ", "").upper().translate(_CODE_LOOKALIKES)
+    size = CERTIFICATE_CODE_GROUPS * CERTIFICATE_CODE_GROUP_SIZE
+    if len(compact) == size and all(c in CERTIFICATE_CODE_ALPHABET for c in compact):
+        step = CERTIFICATE_CODE_GROUP_SIZE
+        canonical = "-".join(compact[i : i + step] for i in range(0, size, step))
+        if canonical != code:
+            candidates.append(canonical)
+    return candidates
 
 
 class Certificate(models.Model):

@@ -31,8 +31,10 @@ class QuizOutputSerializer(serializers.Serializer):
     time_limit_minutes = serializers.IntegerField(allow_null=True)
     shuffle = serializers.BooleanField()
     attempts_used = serializers.IntegerField()
-    attempts_left = serializers.IntegerField()
-    passed = serializers.BooleanField()
+    attempts_left = serializers.IntegerField(
+        help_text="Attempts the caller may still take (allowed after passing too: the best score counts)."
+    )
+    passed = serializers.BooleanField(help_text="The caller passed this quiz in some attempt.")
     best_score = serializers.FloatField(allow_null=True)
     open_attempt = serializers.IntegerField(allow_null=True, help_text="Id of the started, unsubmitted attempt.")
     questions = QuestionOutputSerializer(many=True)
@@ -44,7 +46,7 @@ class AnswerInputSerializer(serializers.Serializer):
 
 
 class AttemptInputSerializer(serializers.Serializer):
-    answers = AnswerInputSerializer(many=True, max_length=1000)
+    answers = AnswerInputSerializer(many=True, min_length=1, max_length=1000)  # answering nothing is a 400
 
 
 class ChoiceFeedbackSerializer(serializers.Serializer):

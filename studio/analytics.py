@@ -57,18 +57,19 @@ def course_analytics(*, course: Course) -> dict:
     median = _median_duration(course=course, completed=ever_completed)
 
     lessons = [
-        {**row, "module": row.pop("module_id"), "completion_rate": _rate(row["completions"], total)}
+        {**row, "module": module_id, "completion_rate": _rate(row["completions"], total)}
         for row in Lesson.objects.filter(course=course)
         .order_by("module__position", "position")
         .values("id", "slug", "title", "position", "module_id", module_position=F("module__position"))
         .annotate(completions=Count("completions"))
+        for module_id in [row.pop("module_id")]  # as ``module``, not twice
     ]
 
     first = Q(graded_answers__attempt__number=1)
     questions = [
         {
             **row,
-            "quiz": row.pop("quiz_id"),
+            "quiz": quiz_id,
             "first_attempt_right_rate": _rate(row["first_attempts_right"], row["first_attempts"]),
         }
         for row in Question.objects.filter(quiz__course=course)
@@ -78,6 +79,7 @@ def course_analytics(*, course: Course) -> dict:
             first_attempts=Count("graded_answers", filter=first),
             first_attempts_right=Count("graded_answers", filter=first & Q(graded_answers__is_correct=True)),
         )
+        for quiz_id in [row.pop("quiz_id")]  # as ``quiz``, not twice
     ]
     return {
         "course": course.slug,

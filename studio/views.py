@@ -2,16 +2,16 @@
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import ERRORS_401, ERRORS_403, ERRORS_404
-from config.renderers import ErrorsAsJSON
+from config.openapi import ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_406, ERRORS_413
+from config.renderers import ErrorsAsJSON, FileContentNegotiation
 from courseware.access import course_for_write
 from courseware.structure.views import COURSE_DENIED
 from studio.analytics import course_analytics
@@ -37,6 +37,13 @@ class ZipRenderer(BaseRenderer):
         return data
 
 
+class ZipAsOctetStreamRenderer(ZipRenderer):
+    """The same zip for clients that ask for ``application/octet-stream`` (generated clients read that
+    media type as bytes; ``application/zip`` is one they skip)."""
+
+    media_type = "application/octet-stream"
+
+
 class CourseImportView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser]
@@ -60,7 +67,7 @@ class CourseImportView(APIView):
             400: OpenApiResponse(CourseContentInvalidSerializer, description="Invalid archive or content."),
             **ERRORS_401,
             **ERRORS_403,
-            413: OpenApiResponse(description="Upload too large."),
+            **ERRORS_413,
         },
     )
     def post(self, request):
@@ -78,22 +85,27 @@ class CourseImportView(APIView):
 
 class CourseExportView(ErrorsAsJSON, APIView):
     permission_classes = [IsAuthenticated]
-    renderer_classes = [JSONRenderer, ZipRenderer]
+    renderer_classes = [ZipRenderer, ZipAsOctetStreamRenderer]
+    content_negotiation_class = FileContentNegotiation
 
     @extend_schema(
         summary="Download a course as a zip of its course folder.",
         description="The course's instructors and admins. Uploading the archive to `POST /api/courses/import/` "
-        "again yields the same course." + COURSE_DENIED,
+        "again yields the same course. The body is the zip, as `application/zip` (or `application/octet-stream` "
+        "when that is what the client accepts); any other `Accept` or `?format=` is a 406." + COURSE_DENIED,
+        parameters=[OpenApiParameter("format", str, enum=["zip"], description="Only `zip` is offered.")],
         responses={
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The course folder, zipped."),
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
             **ERRORS_401,
             **ERRORS_403,
             **ERRORS_404,
+            **ERRORS_406,
         },
     )
     def get(self, request, slug: str):
         course = course_for_write(user=request.user, slug=slug)
-        response = HttpResponse(course_zip_build(course=course), content_type="application/zip")
+        response = HttpResponse(course_zip_build(course=course), content_type=request.accepted_media_type)
         response["Content-Disposition"] = f'attachment; filename="{course.slug}.zip"'
         return response
 

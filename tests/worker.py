@@ -172,8 +172,9 @@ class LiveCelery:
     def start_worker(self, queues: str = QUEUES, **env: str) -> Worker:
         name = f"test-{uuid.uuid4().hex[:8]}"
         log_path = self.tmp / f"{name}.log"
+        # queues="": no -Q, as `celery -A config worker` is usually started (every declared queue).
         command = [
-            str(CELERY), "-A", "config", "worker", "-Q", queues, "-c", "2", "--pool", "prefork",
+            str(CELERY), "-A", "config", "worker", *(["-Q", queues] if queues else []), "-c", "2", "--pool", "prefork",
             "-n", f"{name}@%h", "-l", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip
         with log_path.open("wb") as log:

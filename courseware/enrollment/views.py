@@ -15,10 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_is_admin
-from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404
+from config.filters import ordering_description, ordering_schema
+from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_406
 from config.pagination import PageNumberPagination
 from config.parsers import JSONParser
-from config.renderers import CSVRenderer, ErrorsAsJSON
+from config.renderers import CSVRenderer, ErrorsAsJSON, FileContentNegotiation
 from courseware.access import course_for_write
 from courseware.enrollment.selectors import course_roster, enrollment_events, roster_enrollment_get
 from courseware.enrollment.serializers import (
@@ -66,6 +67,7 @@ def _roster_csv(queryset, *, filename: str) -> StreamingHttpResponse:
 
 
 _ROSTER_CSV_COLUMNS_TEXT = ", ".join(ROSTER_CSV_COLUMNS)
+ROSTER_ORDERING = ["learner__username", "status", "progress", "enrolled_at", "completed_at", "last_activity_at"]
 
 
 class _RosterBase(ErrorsAsJSON, GenericAPIView):
@@ -74,7 +76,7 @@ class _RosterBase(ErrorsAsJSON, GenericAPIView):
     queryset = Enrollment.objects.none()  # for the schema; requests use get_queryset
     filterset_fields = ["status"]
     search_fields = ["learner__username", "learner__email"]
-    ordering_fields = ["learner__username", "status", "progress", "enrolled_at", "completed_at", "last_activity_at"]
+    ordering_fields = ROSTER_ORDERING
     ordering = ["learner__username"]
     course: Course
 
@@ -87,6 +89,13 @@ class _RosterBase(ErrorsAsJSON, GenericAPIView):
 class CourseEnrollmentsView(_RosterBase):
     parser_classes = [JSONParser, MultiPartParser]
     renderer_classes = [JSONRenderer, CSVRenderer]
+
+    def perform_content_negotiation(self, request, force=False):
+        """CSV is the roster's download (GET); enrolling answers JSON whatever ``?format=``/``Accept`` says."""
+        negotiated = super().perform_content_negotiation(request, force)
+        if request.method != "GET":
+            return JSONRenderer(), JSONRenderer.media_type
+        return negotiated
 
     @extend_schema(
         summary="The course's roster.",
@@ -141,7 +150,8 @@ class CourseEnrollmentsView(_RosterBase):
 
 
 class CourseEnrollmentsExportView(_RosterBase):
-    renderer_classes = [CSVRenderer, JSONRenderer]
+    renderer_classes = [CSVRenderer]
+    content_negotiation_class = FileContentNegotiation
 
     @extend_schema(
         summary="The course's roster as CSV.",
@@ -150,13 +160,17 @@ class CourseEnrollmentsExportView(_RosterBase):
         parameters=[
             OpenApiParameter("status", str, enum=Enrollment.Status.values),
             OpenApiParameter("search", str, description="Part of a username or email."),
-            OpenApiParameter("ordering", str, description="A field of the roster; `-` before it for descending."),
+            OpenApiParameter(
+                "ordering", ordering_schema(ROSTER_ORDERING), description=ordering_description(ROSTER_ORDERING)
+            ),
         ],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The roster as CSV."),
+            **ERRORS_400,
             **ERRORS_401,
             **ERRORS_403,
             **ERRORS_404,
+            **ERRORS_406,
         },
     )
     def get(self, request, slug: str):

@@ -118,9 +118,12 @@ class QuizProgressSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     best_score = serializers.FloatField(allow_null=True)
-    passed = serializers.BooleanField()
-    attempts = serializers.IntegerField()
+    passed = serializers.BooleanField(help_text="Passed by any attempt; later attempts never undo it.")
+    attempts = serializers.IntegerField(help_text="Attempts used.")
     max_attempts = serializers.IntegerField()
+    attempts_left = serializers.IntegerField(
+        help_text="Attempts the learner may still take (allowed after passing too: the best score counts)."
+    )
 
 
 class NextLessonSerializer(serializers.Serializer):

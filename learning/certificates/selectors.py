@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from accounts.models import User
-from courseware.models import Certificate
+from courseware.models import Certificate, certificate_code_candidates
 
 
 def certificate_list(*, user: User) -> QuerySet[Certificate]:
@@ -11,4 +11,4 @@ def certificate_list(*, user: User) -> QuerySet[Certificate]:
 
 
 def certificate_get_public(*, code: str) -> Certificate | None:
-    return Certificate.objects.filter(code=code).first()
+    return Certificate.objects.filter(code__in=certificate_code_candidates(code)).first()

@@ -6,7 +6,7 @@ from learning.certificates.pages import certificate_page, certificate_pdf_file
 
 app_name = "certificates"
 
-# Codes are URL-safe base64 (``secrets.token_urlsafe``): letters, digits, "-" and "_".
+# Codes are grouped Crockford base32 (any case, dashes optional) or, issued before, URL-safe base64.
 CODE = r"(?P<code>[A-Za-z0-9_-]{1,64})"
 
 urlpatterns = [

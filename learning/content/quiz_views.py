@@ -118,7 +118,6 @@ class QuizAttemptsView(QuizView):
             **ERRORS_403,
             **ERRORS_404,
             **ERRORS_409,
-            429: OpenApiResponse(description="Too many submissions; retry later."),
         },
     )
     def post(self, request, quiz_id: int):

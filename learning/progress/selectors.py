@@ -210,6 +210,7 @@ def progress_report(*, enrollment: Enrollment, course: Course, certificate: dict
                     "passed": standing.passed if standing else False,
                     "attempts": standing.attempts if standing else 0,
                     "max_attempts": quiz["max_attempts"],
+                    "attempts_left": max(0, quiz["max_attempts"] - (standing.attempts if standing else 0)),
                 }
             )
     base = settings.PUBLIC_BASE_URL

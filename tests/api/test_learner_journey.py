@@ -1,4 +1,4 @@
-"""A learner's whole journey through the contract, as a client written from API.md would make it."""
+"""A learner's whole journey through the contract, as a client written from docs/api.md would make it."""
 
 import pytest
 from django.core import mail

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 
-# Every path of API.md with its methods; path parameter names are not part of the contract.
+# Every path of docs/api.md with its methods; path parameter names are not part of the contract.
 CONTRACT_PATHS = {
     "/api/auth/register/": {"post"},
     "/api/auth/token/": {"post"},

@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from courseware.models import Course
 from tests.conftest import client_for
-from tests.studio.coursecode.test_course_zip_api import folder, upload, write_yaml, zip_folder  # noqa: F401
 from tests.factories import PASSWORD, CertificateFactory, InstructorFactory, UserFactory, build_course
+from tests.studio.coursecode.test_course_zip_api import folder, upload, write_yaml, zip_folder  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

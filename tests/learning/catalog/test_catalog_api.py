@@ -116,9 +116,25 @@ def test_ordering(catalog):
     assert slugs(APIClient().get(CATALOG, {"ordering": "-title"})) == ["rust", "python"]
 
 
-def test_unknown_ordering_field_is_ignored(catalog):
-    r = APIClient().get(CATALOG, {"ordering": "password"})
-    assert r.status_code == 200 and r.json()["count"] == 2
+@pytest.mark.parametrize("ordering", ["password", "nonsense", "title,nope", " title"])
+def test_unknown_ordering_field_is_a_400_naming_the_allowed_ones(catalog, ordering):
+    r = APIClient().get(CATALOG, {"ordering": ordering})
+    assert r.status_code == 400
+    assert "title" in r.json()["ordering"][0]
+
+
+def test_several_ordering_fields(catalog):
+    assert slugs(APIClient().get(CATALOG, {"ordering": "-estimated_hours,title"})) in (
+        ["python", "rust"],
+        ["rust", "python"],
+    )
+
+
+@pytest.mark.parametrize("page_size", ["0", "-1"])
+def test_page_size_below_one_is_a_400(catalog, page_size):
+    r = APIClient().get(CATALOG, {"page_size": page_size})
+    assert r.status_code == 400
+    assert r.json()["page_size"] == ["Must be at least 1."]
 
 
 @pytest.mark.parametrize("bad", [{"page": "999"}, {"page": "abc"}, {"page": "0"}, {"page_size": "x", "page": "-1"}])

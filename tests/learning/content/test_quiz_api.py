@@ -245,8 +245,17 @@ def test_unanswered_questions_count_as_wrong():
     t = Taking()
     body = t.submit([{"question": t.single.pk, "choices": [t.s[0].pk]}]).json()
     assert body["score"] == 50.0
-    empty = t.submit([]).json()
-    assert empty["score"] == 0.0 and empty["passed"] is False
+    blank = t.submit([{"question": t.single.pk, "choices": []}]).json()
+    assert blank["score"] == 0.0 and blank["passed"] is False
+
+
+def test_a_submission_answering_no_question_is_a_400_and_uses_no_attempt():
+    t = Taking(max_attempts=1)
+    r = t.submit([])
+    assert r.status_code == 400
+    assert "answers" in r.json()
+    assert t.client.get(t.url).json()["attempts_left"] == 1
+    assert t.submit([{"question": t.single.pk, "choices": [t.s[0].pk]}]).status_code == 201
 
 
 def test_pass_percent_boundary():
