@@ -298,9 +298,28 @@ def test_generated_client_drives_the_instructor_and_learner_journeys(api, server
     )
     assert (bulk.already_enrolled, bulk.unknown) == (["gen-ada"], ["nobody"])
 
+    # --- Sign-in: tokens per client, password change, logout, reset ------------------------------------
+    other_device = signed_in(token_for("gen-ada"))
+    devices = ok(_op("auth.auth_tokens_list").sync_detailed(client=learner))
+    assert len(devices) == 2
+    changed = _op("auth.auth_password_create").sync_detailed(
+        client=learner,
+        body=_model("PasswordChangeInputRequest")(old_password=PASSWORD, new_password="A-new-pass-phrase-9"),
+    )
+    assert changed.status_code == 204
+    assert _op("enrollments.enrollments_list").sync_detailed(client=other_device).status_code == 401  # revoked
+    assert len(ok(_op("auth.auth_tokens_list").sync_detailed(client=learner))) == 1  # the caller's stays
+    assert _op("auth.auth_logout_create").sync_detailed(client=learner).status_code == 204
+    assert _op("enrollments.enrollments_list").sync_detailed(client=learner).status_code == 401
+    for address in ("gen-ada@example.com", "nobody@example.com"):  # the same answer either way
+        reset = _op("auth.auth_password_reset_create").sync_detailed(
+            client=anonymous(), body=_model("PasswordResetInputRequest")(email=address)
+        )
+        assert reset.status_code == 202
+
     assert not checker.problems, "\n".join(checker.problems)
     operations = {(method, template) for method, template, _ in checker.seen}
-    assert len(operations) >= 24, sorted(operations)
+    assert len(operations) >= 28, sorted(operations)
 
 
 def test_the_checker_flags_what_the_schema_does_not_document(client):
