@@ -70,7 +70,7 @@ check-deploy: install
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 worker: install
-	$(BIN)/celery -A config worker -Q default,progress,email -l info
+	$(BIN)/celery -A config worker -Q default,progress,email,webhooks -l info
 
 beat: install
 	$(BIN)/celery -A config beat -l info

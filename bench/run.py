@@ -1078,8 +1078,8 @@ def main() -> int:
         "--bind",
         f"127.0.0.1:{port}",
     ]
-    celery_cmd = [str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", "default,progress,email", "-c", "2",
-                  "-I", "bench.noop", "-n", f"bench-{port}@%h", "-l", "warning"]  # fmt: skip
+    celery_cmd = [str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", "default,progress,email,webhooks",
+                  "-c", "2", "-I", "bench.noop", "-n", f"bench-{port}@%h", "-l", "warning"]  # fmt: skip
     gunicorn = worker = None
     rows: list[dict] = []
     drains: dict[str, float] = {}

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "learning",
     "studio",
     "notifications",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -240,6 +241,8 @@ SPECTACULAR_SETTINGS = {
         "EnrollmentStatusEnum": "courseware.models.Enrollment.Status",
         "AttemptStatusEnum": "quizzes.models.QuizAttempt.Status",
         "EmailStatusEnum": "notifications.models.OutboundEmail.Status",
+        "EventTypeEnum": "events.models.Event.Type",
+        "DeliveryStatusEnum": "events.models.WebhookDelivery.Status",
         "NextStepKindEnum": "learning.catalog.serializers.NEXT_STEP_KINDS",
         "QuestionKindEnum": "quizzes.models.Question.Kind",
     },
@@ -277,6 +280,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "courseware.tasks.*": {"queue": "progress"},
     "notifications.tasks.*": {"queue": "email"},
+    "events.tasks.*": {"queue": "webhooks"},
 }
 # Redis redelivers an unacknowledged message after this many seconds (a worker died mid-task).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -289,6 +293,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-progress-and-certificates": {
         "task": "courseware.tasks.reconcile",
         "schedule": timedelta(seconds=env_int("RECONCILE_INTERVAL_SECONDS", 60)),
+    },
+    "webhooks-sweep": {
+        "task": "events.tasks.webhooks_sweep",
+        "schedule": timedelta(seconds=env_int("WEBHOOKS_SWEEP_INTERVAL_SECONDS", 10)),
     },
     "send-inactivity-reminders": {
         "task": "courseware.tasks.send_inactivity_reminders",
@@ -323,6 +331,16 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Courses <no-reply@courses.lo
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_RETRY_BACKOFF_SECONDS = env_int("EMAIL_RETRY_BACKOFF_SECONDS", 30)
 EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 5)
+
+# --- Outbound events and webhooks (events/, docs/events.md) ----------------------------------------
+# true: subscription URLs may be plain http and point at loopback/private addresses (tests, on-prem).
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("WEBHOOKS_RETRY_BASE_SECONDS", 20)
+WEBHOOKS_RETRY_MAX_DELAY_SECONDS = env_int("WEBHOOKS_RETRY_MAX_DELAY_SECONDS", 6 * 3600)
+WEBHOOKS_RETRY_FOR_SECONDS = env_int("WEBHOOKS_RETRY_FOR_SECONDS", 3 * 86400)
+WEBHOOKS_DISABLE_AFTER_SECONDS = env_int("WEBHOOKS_DISABLE_AFTER_SECONDS", 5 * 86400)
+WEBHOOKS_SECRET_GRACE_SECONDS = env_int("WEBHOOKS_SECRET_GRACE_SECONDS", 86400)
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and not EMBEDDED)
