@@ -27,7 +27,7 @@ def event_record(
     what no message announced)."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the caller's transaction; no savepoint of its own
         event = Event.objects.create(
             type=type,
             course_id=course_id,

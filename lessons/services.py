@@ -30,7 +30,7 @@ def lesson_completion_record(*, learner: User, lesson: Lesson, enrollment: Enrol
     The completion row is the source of truth and is committed first; the progress task runs
     after commit (and the reconcile task catches up if the broker is down)."""
     # No read first: the unique constraint decides (the view already answered repeats it knew of).
-    with transaction.atomic():  # the completion and its outbox event commit together
+    with transaction.atomic(savepoint=False):  # the completion and its outbox event commit together
         completion = _completion_insert(learner_id=learner.pk, lesson=lesson)
         if completion is None:  # recorded before, or by a concurrent request
             return LessonCompletion.objects.get(learner=learner, lesson=lesson), False

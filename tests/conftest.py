@@ -57,3 +57,17 @@ def course(db, instructor):
     course = build_course()
     course.instructors.add(instructor)
     return course
+
+
+def without_event_dispatch(callbacks) -> list:
+    """On-commit callbacks other than the outbox dispatcher's (``events.tasks.events_dispatch``, queued by
+    every transaction that records an event): for tests that count one pipeline's callbacks or queries."""
+
+    def task_name(callback) -> str:
+        for cell in getattr(callback, "__closure__", None) or ():
+            name = getattr(cell.cell_contents, "name", None)
+            if isinstance(name, str):
+                return name
+        return ""
+
+    return [cb for cb in callbacks if task_name(cb) != "events.tasks.events_dispatch"]
