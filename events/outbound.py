@@ -146,9 +146,10 @@ def post(*, url: str, body: bytes, headers: dict[str, str], timeout: float) -> A
                 **headers,
             },
         )
-        conn.sock.settimeout(max(0.01, deadline - time.monotonic()))
+        sock = conn.sock  # kept: the connection lets go of it once the answer says it will close
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
         response = conn.getresponse()
-        conn.sock.settimeout(max(0.01, deadline - time.monotonic()))
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
         data = response.read(RESPONSE_MAX_BYTES)
         if time.monotonic() > deadline:
             return Answer(status_code=None, error=f"Timed out after {timeout:g} s.")
