@@ -35,7 +35,9 @@ def timeout_seconds() -> float:
 
 
 def lease_seconds() -> float:
-    return timeout_seconds() + 20
+    """How long a sender holds a subscription without renewing (it renews before every attempt, and an
+    attempt lasts at most the timeout): a killed sender's subscription is picked up again after this."""
+    return 2 * timeout_seconds() + 5
 
 
 def retry_delay(*, attempt: int) -> float:

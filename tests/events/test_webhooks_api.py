@@ -98,7 +98,9 @@ def test_learners_are_refused_and_others_subscriptions_are_invisible(teacher):
 
 def test_an_instructor_subscribes_only_to_courses_they_teach(teacher):
     elsewhere = build_course(modules=1, lessons_per_module=1, quiz_per_module=False)
-    r = client_for(teacher).post("/api/webhooks/", {"url": URL, "events": ["lesson.completed"], "course": elsewhere.slug})
+    r = client_for(teacher).post(
+        "/api/webhooks/", {"url": URL, "events": ["lesson.completed"], "course": elsewhere.slug}
+    )
     assert r.status_code == 404
     admin = client_for(AdminFactory())
     r = admin.post("/api/webhooks/", {"url": URL, "events": ["lesson.completed"], "course": elsewhere.slug})
