@@ -1,5 +1,5 @@
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -18,3 +18,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
             except ValueError:
                 raise ValidationError({self.page_size_query_param: ["A valid integer is required."]})
         return super().get_page_size(request)
+
+    def get_page_number(self, request, paginator):
+        # DRF reads ``?page=`` (empty) as page 1; it is not a number, so it answers like ``?page=abc``.
+        if request.query_params.get(self.page_query_param) == "":
+            raise NotFound(self.invalid_page_message.format(page_number="", message="Not a number."))
+        return super().get_page_number(request, paginator)

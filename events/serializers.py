@@ -1,3 +1,4 @@
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from events.models import Event, WebhookDelivery, WebhookSubscription
@@ -11,6 +12,13 @@ class EventsQuerySerializer(serializers.Serializer):
     type = serializers.CharField(required=False, help_text="Event types, comma-separated.")
     course = serializers.SlugField(required=False, help_text="A course's slug.")
     limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
+
+    def to_internal_value(self, data):
+        # DRF reads an empty query parameter (``?type=``) as an absent one; here it is a mistake.
+        blank = {name: ["May not be blank."] for name in self.fields if name in data and data.get(name) == ""}
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
 
     def validate_type(self, value: str) -> list[str]:
         types = [t.strip() for t in value.split(",") if t.strip()]
@@ -30,14 +38,28 @@ class EventOutputSerializer(serializers.Serializer):
     cursor = serializers.CharField(help_text="This event's position in commit order.")
 
 
+class XAPIStatementSerializer(serializers.Serializer):
+    """An xAPI 1.0.3 statement (``?format=xapi``); its id is the event's id."""
+
+    id = serializers.UUIDField()
+    actor = serializers.DictField(help_text="`{objectType: Agent, account: {homePage, name}}`: the learner.")
+    verb = serializers.DictField(help_text="`{id, display}`: an ADL or xAPI-registry verb.")
+    object = serializers.DictField(help_text="The activity: the course, lesson, quiz or certificate.")
+    result = serializers.DictField(required=False)
+    context = serializers.DictField(required=False)
+    timestamp = serializers.CharField()
+    version = serializers.CharField()
+
+
 class EventsPageSerializer(serializers.Serializer):
-    results = EventOutputSerializer(many=True)
+    results = PolymorphicProxySerializer(
+        component_name="EventOrStatement",
+        serializers=[EventOutputSerializer, XAPIStatementSerializer],
+        resource_type_field_name=None,
+        many=True,
+        help_text="Events; with `?format=xapi`, xAPI statements.",
+    )
     next_cursor = serializers.CharField(help_text="Pass as `after` to read on (the same value when nothing is new).")
-
-
-class XAPIPageSerializer(serializers.Serializer):
-    results = serializers.ListField(child=serializers.DictField(), help_text="xAPI 1.0.3 statements.")
-    next_cursor = serializers.CharField()
 
 
 # --- Subscriptions --------------------------------------------------------------------------------

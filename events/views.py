@@ -3,7 +3,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +24,15 @@ PERMISSIONS = [IsAuthenticated, MayIntegrate]
 class EventFeedView(APIView):
     permission_classes = PERMISSIONS
     renderer_classes = [JSONRenderer, XAPIRenderer]
+    FORMATS = ("json", "xapi")
+
+    def perform_content_negotiation(self, request, force=False):
+        """An unknown ``?format=`` is a 400 naming it (DRF would answer 404)."""
+        wanted = request.query_params.get("format")
+        if not force and wanted is not None and wanted not in self.FORMATS:
+            self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+            raise ValidationError({"format": [f"Must be one of: {', '.join(self.FORMATS)}."]})
+        return super().perform_content_negotiation(request, force=force)
 
     @extend_schema(
         parameters=[

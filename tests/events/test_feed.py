@@ -126,3 +126,14 @@ def test_course_published_has_no_statement_but_moves_the_cursor():
     body = client.get("/api/events/?format=xapi").json()
     assert body["results"] == []
     assert body["next_cursor"] == str(Event.objects.get().position)
+
+
+def test_an_unknown_format_is_a_400_naming_it(world):
+    r = client_for(AdminFactory()).get("/api/events/?format=csv")
+    assert r.status_code == 400 and "format" in r.json()
+
+
+@pytest.mark.parametrize("name", ["after", "type", "course", "limit"])
+def test_an_empty_parameter_is_a_400_naming_it(world, name):
+    r = client_for(AdminFactory()).get(f"/api/events/?{name}=")
+    assert r.status_code == 400 and name in r.json()
