@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from events import outbound
@@ -126,23 +127,37 @@ def webhook_subscription_send(*, subscription_id: int, budget_seconds: float = 2
             return (head.next_attempt_at - timezone.now()).total_seconds()
 
 
+SEND_BATCH = 50
+
+
 def _send_while_due(subscription_id: int, held: datetime, deadline: float) -> tuple[float | None, datetime | None]:
+    """Send due deliveries in order, a batch read at a time; stop at the first that fails (it holds
+    back the rest until its retry), at one not yet due, or when the budget is spent."""
     while True:
         subscription = WebhookSubscription.objects.filter(pk=subscription_id).select_related("owner").first()
         if subscription is None or not subscription.is_active:
             return None, held
-        head = _head(subscription_id)
-        if head is None:
+        batch = list(
+            WebhookDelivery.objects.filter(subscription_id=subscription_id, status=WebhookDelivery.Status.PENDING)
+            .order_by("position")
+            .select_related("event")[:SEND_BATCH]
+        )
+        if not batch:
             return None, held
-        now = timezone.now()
-        if head.next_attempt_at and head.next_attempt_at > now:
-            return (head.next_attempt_at - now).total_seconds(), held
-        if time.monotonic() > deadline:
-            return 0.0, held
-        held = _lease_renew(subscription_id, held)
-        if held is None:  # our lease expired and another sender took over
-            return None, None
-        delivery_attempt(subscription=subscription, delivery=head)
+        for delivery in batch:
+            now = timezone.now()
+            if delivery.next_attempt_at and delivery.next_attempt_at > now:
+                return (delivery.next_attempt_at - now).total_seconds(), held
+            if time.monotonic() > deadline:
+                return 0.0, held
+            if (held - now).total_seconds() < timeout_seconds() + 5:  # renew before an attempt could outlast it
+                held = _lease_renew(subscription_id, held)
+                if held is None:  # our lease expired and another sender took over
+                    return None, None
+            delivery = delivery_attempt(subscription=subscription, delivery=delivery)
+            if delivery.status == WebhookDelivery.Status.PENDING:  # failed: the rest wait for its retry
+                wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
+                return max(0.0, wait), held
 
 
 def delivery_attempt(*, subscription: WebhookSubscription, delivery: WebhookDelivery) -> WebhookDelivery:
@@ -157,8 +172,31 @@ def delivery_attempt(*, subscription: WebhookSubscription, delivery: WebhookDeli
     return _record(subscription=subscription, delivery_id=delivery.pk, answer=answer, attempted_at=now)
 
 
-@transaction.atomic
 def _record(
+    *, subscription: WebhookSubscription, delivery_id: int, answer: outbound.Answer, attempted_at: datetime
+) -> WebhookDelivery:
+    if answer.ok:  # the common case: two UPDATEs at most, no lock
+        now = timezone.now()
+        WebhookDelivery.objects.filter(pk=delivery_id).update(
+            status=WebhookDelivery.Status.DELIVERED,
+            attempt=F("attempt") + 1,
+            status_code=answer.status_code,
+            error="",
+            first_attempt_at=Coalesce("first_attempt_at", Value(attempted_at)),
+            last_attempt_at=attempted_at,
+            delivered_at=now,
+            next_attempt_at=None,
+            updated_at=now,
+        )
+        if subscription.failing_since is not None:
+            WebhookSubscription.objects.filter(pk=subscription.pk).update(failing_since=None)
+            subscription.failing_since = None
+        return WebhookDelivery(pk=delivery_id, status=WebhookDelivery.Status.DELIVERED)
+    return _record_failure(subscription=subscription, delivery_id=delivery_id, answer=answer, attempted_at=attempted_at)
+
+
+@transaction.atomic
+def _record_failure(
     *, subscription: WebhookSubscription, delivery_id: int, answer: outbound.Answer, attempted_at: datetime
 ) -> WebhookDelivery:
     delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
@@ -168,26 +206,21 @@ def _record(
     delivery.error = answer.error[:500]
     delivery.first_attempt_at = delivery.first_attempt_at or attempted_at
     delivery.last_attempt_at = attempted_at
-    if answer.ok:
-        delivery.status = WebhookDelivery.Status.DELIVERED
-        delivery.delivered_at = now
+    if now - delivery.first_attempt_at >= retry_window():
+        delivery.status = WebhookDelivery.Status.FAILED
         delivery.next_attempt_at = None
-        WebhookSubscription.objects.filter(pk=subscription.pk, failing_since__isnull=False).update(failing_since=None)
+        delivery.error = f"Gave up after {delivery.attempt} attempts. Last: {answer.error}"[:500]
     else:
-        if now - delivery.first_attempt_at >= retry_window():
-            delivery.status = WebhookDelivery.Status.FAILED
-            delivery.next_attempt_at = None
-            delivery.error = f"Gave up after {delivery.attempt} attempts. Last: {answer.error}"[:500]
-        else:
-            delivery.next_attempt_at = now + timedelta(seconds=retry_delay(attempt=delivery.attempt))
-        _failure_note(subscription=subscription, now=now)
-        logger.info("webhook %s delivery %s failed: %s", subscription.pk, delivery.pk, answer.error)
+        delivery.next_attempt_at = now + timedelta(seconds=retry_delay(attempt=delivery.attempt))
+    _failure_note(subscription=subscription, now=now)
+    logger.info("webhook %s delivery %s failed: %s", subscription.pk, delivery.pk, answer.error)
     delivery.save()
     return delivery
 
 
 def _failure_note(*, subscription: WebhookSubscription, now: datetime) -> None:
     sub = WebhookSubscription.objects.select_for_update().select_related("owner").get(pk=subscription.pk)
+    subscription.failing_since = sub.failing_since or now
     if sub.failing_since is None:
         sub.failing_since = now
         sub.save(update_fields=["failing_since", "updated_at"])

@@ -1,16 +1,19 @@
 """Recording outbound events: the outbox row is written in the caller's transaction, so it commits or
 rolls back with the change it reports. The dispatcher (``events.outbox``) numbers it after commit."""
 
+import logging
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from config.tasks import enqueue_on_commit
 from events import tasks
 from events.models import Event
 
+logger = logging.getLogger(__name__)
 EVENT_TYPES = frozenset(Event.Type.values)
+DISPATCH_MARK_SECONDS = 30  # a lost dispatch message blocks new ones at most this long (then the sweep)
 
 
 def event_record(
@@ -36,5 +39,25 @@ def event_record(
             data=data or {},
             occurred_at=timezone.now(),
         )
-        enqueue_on_commit(tasks.events_dispatch)
+        transaction.on_commit(_dispatch_soon)
     return event
+
+
+DISPATCH_QUEUED_KEY = tasks.DISPATCH_QUEUED_KEY
+
+
+def _dispatch_soon() -> None:
+    """After commit: queue the dispatcher unless a dispatch is already queued and has not started
+    (the dispatcher clears the mark before it reads, so it sees every row committed before that).
+    At a thousand events a second this is one dispatch message per burst, not one per event. With
+    the cache unreachable the mark cannot be read and the message is always sent."""
+    if cache.add(DISPATCH_QUEUED_KEY, 1, timeout=DISPATCH_MARK_SECONDS) is False:
+        return
+    try:
+        tasks.events_dispatch.apply_async()
+    except Exception:  # the broker is down: the periodic sweep numbers the row
+        cache.delete(DISPATCH_QUEUED_KEY)
+        if tasks.events_dispatch.app.conf.task_always_eager:
+            logger.exception("events dispatch failed; the sweep will redo it")
+        else:
+            logger.warning("could not queue the events dispatch; the sweep will catch up", exc_info=True)

@@ -2,10 +2,13 @@
 sender delivers one subscription's events in order; the sweep (beat) wakes whatever no message did."""
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 
 from events.delivery import subscriptions_due, webhook_subscription_send
 from events.outbox import events_dispatch as dispatch
+
+DISPATCH_QUEUED_KEY = "events:dispatch-queued"  # set by events.services when it queues a dispatch
 
 DB_ERRORS = (OperationalError, InterfaceError)
 COUNTDOWN_MAX = 60  # a later retry is left to the sweep: long ETAs sit badly with Redis' visibility timeout
@@ -13,6 +16,7 @@ COUNTDOWN_MAX = 60  # a later retry is left to the sweep: long ETAs sit badly wi
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=DB_ERRORS, retry_backoff=1, max_retries=10)
 def events_dispatch() -> int:
+    cache.delete(DISPATCH_QUEUED_KEY)  # first: a row committed from now on queues another dispatch
     positioned, touched = dispatch()
     for subscription_id in sorted(touched):
         webhook_send.delay(subscription_id)
