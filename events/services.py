@@ -13,7 +13,7 @@ from events.models import Event
 
 logger = logging.getLogger(__name__)
 EVENT_TYPES = frozenset(Event.Type.values)
-DISPATCH_MARK_SECONDS = 30  # a lost dispatch message blocks new ones at most this long (then the sweep)
+DISPATCH_MARK_SECONDS = 5  # a lost dispatch message (or a worker on another cache) holds new ones back this long
 
 
 def event_record(

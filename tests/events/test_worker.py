@@ -31,6 +31,9 @@ WORKER_ENV = {
 @pytest.fixture(autouse=True)
 def _private_urls(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    # The workers share the test process's cache keys, as every process of a deployment does: the
+    # dispatcher clears the "dispatch queued" mark the writers set (events.services._dispatch_soon).
+    WORKER_ENV["CACHE_KEY_PREFIX"] = settings.CACHES["default"].get("KEY_PREFIX", "courses")
 
 
 @contextlib.contextmanager
