@@ -68,7 +68,7 @@ def gunicorn_command(port: int) -> list[str]:
 
 
 def celery_command(port: int) -> list[str]:
-    return [str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", "default,progress,email", "-c", "2",
+    return [str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", "default,progress,email,webhooks", "-c", "2",
             "-I", "bench.noop", "-n", f"bench-{port}@%h", "-l", "warning"]  # fmt: skip
 
 

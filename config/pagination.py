@@ -1,5 +1,5 @@
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -42,3 +42,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
             field.pop("nullable", None)
             field["type"] = ["string", "null"]
         return result
+
+    def get_page_number(self, request, paginator):
+        # DRF reads ``?page=`` (empty) as page 1; it is not a number, so it answers like ``?page=abc``.
+        if request.query_params.get(self.page_query_param) == "":
+            raise NotFound(self.invalid_page_message.format(page_number="", message="Not a number."))
+        return super().get_page_number(request, paginator)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "learning",
     "studio",
     "notifications",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -297,6 +298,8 @@ SPECTACULAR_SETTINGS = {
         "EnrollmentStatusEnum": "courseware.models.Enrollment.Status",
         "AttemptStatusEnum": "quizzes.models.QuizAttempt.Status",
         "EmailStatusEnum": "notifications.models.OutboundEmail.Status",
+        "EventTypeEnum": "events.models.Event.Type",
+        "DeliveryStatusEnum": "events.models.WebhookDelivery.Status",
         "NextStepKindEnum": "learning.catalog.serializers.NEXT_STEP_KINDS",
         "QuestionKindEnum": "quizzes.models.Question.Kind",
     },
@@ -333,10 +336,13 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Every queue the routes below name: a worker started without ``-Q`` consumes all of them (``-Q`` still
 # narrows a worker to some, to scale progress and email apart).
-CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in ("default", "progress", "email")]
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name) for name in ("default", "progress", "email", "webhooks")
+]
 CELERY_TASK_ROUTES = {
     "courseware.tasks.*": {"queue": "progress"},
     "notifications.tasks.*": {"queue": "email"},
+    "events.tasks.*": {"queue": "webhooks"},
 }
 # Redis redelivers an unacknowledged message after this many seconds (a worker died mid-task).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -354,6 +360,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-progress-and-certificates": {
         "task": "courseware.tasks.reconcile",
         "schedule": timedelta(seconds=env_int("RECONCILE_INTERVAL_SECONDS", 60)),
+    },
+    "webhooks-sweep": {
+        "task": "events.tasks.webhooks_sweep",
+        "schedule": timedelta(seconds=env_int("WEBHOOKS_SWEEP_INTERVAL_SECONDS", 10)),
     },
     "send-inactivity-reminders": {
         "task": "courseware.tasks.send_inactivity_reminders",
@@ -388,6 +398,16 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Courses <no-reply@courses.lo
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_RETRY_BACKOFF_SECONDS = env_int("EMAIL_RETRY_BACKOFF_SECONDS", 30)
 EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 5)
+
+# --- Outbound events and webhooks (events/, docs/events.md) ----------------------------------------
+# true: subscription URLs may be plain http and point at loopback/private addresses (tests, on-prem).
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("WEBHOOKS_RETRY_BASE_SECONDS", 20)
+WEBHOOKS_RETRY_MAX_DELAY_SECONDS = env_int("WEBHOOKS_RETRY_MAX_DELAY_SECONDS", 6 * 3600)
+WEBHOOKS_RETRY_FOR_SECONDS = env_int("WEBHOOKS_RETRY_FOR_SECONDS", 3 * 86400)
+WEBHOOKS_DISABLE_AFTER_SECONDS = env_int("WEBHOOKS_DISABLE_AFTER_SECONDS", 5 * 86400)
+WEBHOOKS_SECRET_GRACE_SECONDS = env_int("WEBHOOKS_SECRET_GRACE_SECONDS", 86400)
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and not EMBEDDED)

@@ -33,6 +33,7 @@ api_patterns = [
     path("", include("courseware.urls")),
     path("", include("lessons.urls")),
     path("", include("quizzes.urls")),
+    path("", include("events.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -18,6 +18,7 @@ from courseware.structure.positions import (
     position_make_room,
     position_validate,
 )
+from events.services import event_record
 from lessons.markdown import estimate_minutes, render_markdown
 from lessons.models import Lesson, LessonCompletion
 
@@ -29,10 +30,17 @@ def lesson_completion_record(*, learner: User, lesson: Lesson, enrollment: Enrol
     The completion row is the source of truth and is committed first; the progress task runs
     after commit (and the reconcile task catches up if the broker is down)."""
     # No read first: the unique constraint decides (the view already answered repeats it knew of).
-    completion = _completion_insert(learner_id=learner.pk, lesson=lesson)
-    if completion is None:  # recorded before, or by a concurrent request
-        return LessonCompletion.objects.get(learner=learner, lesson=lesson), False
-    enrollment_activity_record(enrollment_id=enrollment.pk)  # the progress pipeline follows on commit
+    with transaction.atomic(savepoint=False):  # the completion and its outbox event commit together
+        completion = _completion_insert(learner_id=learner.pk, lesson=lesson)
+        if completion is None:  # recorded before, or by a concurrent request
+            return LessonCompletion.objects.get(learner=learner, lesson=lesson), False
+        enrollment_activity_record(enrollment_id=enrollment.pk)  # the progress pipeline follows on commit
+        event_record(
+            type="lesson.completed",
+            course_id=lesson.course_id,
+            learner_id=learner.pk,
+            data={"lesson": lesson.pk, "completed_at": completion.completed_at.isoformat()},
+        )
     return completion, True
 
 

@@ -14,6 +14,7 @@ class OutboundEmail(models.Model):
         CERTIFICATE = "certificate", "Certificate"
         WELCOME = "welcome", "Welcome"
         REMINDER = "reminder", "Inactivity reminder"
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook disabled"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

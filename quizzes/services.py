@@ -24,6 +24,7 @@ from courseware.structure.positions import (
     position_make_room,
     position_validate,
 )
+from events.services import event_record
 from quizzes.grading import AnswerError, grade, validate_answers
 from quizzes.models import AttemptAnswer, Choice, Question, Quiz, QuizAttempt
 from quizzes.selectors import answers_revealed_given, attempt_seed, quiz_answer_key, quiz_questions
@@ -175,6 +176,19 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
                 credit=r.credit,
             )
             for r in result.results
+        )
+        event_record(
+            type="quiz.attempt_graded",
+            course_id=quiz.course_id,
+            learner_id=learner.pk,
+            data={
+                "quiz": quiz.pk,
+                "quiz_title": quiz.title,
+                "attempt": attempt.pk,
+                "number": attempt.number,
+                "score": float(attempt.score),
+                "passed": bool(attempt.passed),
+            },
         )
     revealed = answers_revealed_given(
         quiz=quiz, submitted=tally["submitted"] + 1, passed=tally["passed"] + bool(attempt.passed)

@@ -76,3 +76,22 @@ def fresh_rate_window():
     left = 60 - time.time() % 60
     if left < 20:
         time.sleep(left + 0.05)
+
+
+def without_event_dispatch(callbacks) -> list:
+    """On-commit callbacks other than the outbox dispatcher's (``events.services._dispatch_soon``, queued by
+    every transaction that records an event): for tests that count one pipeline's callbacks or queries."""
+
+    def task_name(callback) -> str:
+        for cell in getattr(callback, "__closure__", None) or ():
+            name = getattr(cell.cell_contents, "name", None)
+            if isinstance(name, str):
+                return name
+        return ""
+
+    def is_dispatch(callback) -> bool:
+        if getattr(callback, "__module__", "") == "events.services" and callback.__name__ == "_dispatch_soon":
+            return True
+        return task_name(callback) == "events.tasks.events_dispatch"
+
+    return [cb for cb in callbacks if not is_dispatch(cb)]

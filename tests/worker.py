@@ -27,7 +27,7 @@ import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 CELERY = Path(sys.executable).parent / "celery"
-QUEUES = "default,progress,email"
+QUEUES = "default,progress,email,webhooks"
 VISIBILITY_TIMEOUT = 5  # seconds: a killed worker's unacknowledged messages come back this fast
 TEST_REDIS_DB = 15
 MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # what Django's file backend writes after each message

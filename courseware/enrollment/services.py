@@ -11,6 +11,7 @@ from accounts.models import User
 from config.errors import ApplicationError
 from courseware import signals
 from courseware.models import Course, Enrollment, EnrollmentEvent
+from events.services import event_record
 from notifications.services import email_queue
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def enrollment_create(
         existing.dropped_at = None
         existing.save(update_fields=["status", "dropped_at", "updated_at"])
         enrollment_event_record(existing, EnrollmentEvent.Action.REENROLLED, actor)
+        _enrollment_created_event(existing, course, restored=True)
         # Its stored progress may predate content changes made while it was dropped: the progress
         # pipeline brings it up to date now, inside this transaction (``courseware.signals``).
         signals.enrollment_restored.send(sender=Enrollment, enrollment_id=existing.pk)
@@ -78,8 +80,19 @@ def enrollment_create(
         # A concurrent request enrolled the same learner first: that enrollment is the answer.
         return Enrollment.objects.get(learner=learner, course=course), False
     enrollment_event_record(enrollment, EnrollmentEvent.Action.ENROLLED, actor)
+    _enrollment_created_event(enrollment, course, restored=False)
     _queue_welcome_email(enrollment)
     return enrollment, True
+
+
+def _enrollment_created_event(enrollment: Enrollment, course: Course, *, restored: bool) -> None:
+    event_record(
+        type="enrollment.created",
+        course_id=course.pk,
+        course_slug=course.slug,
+        learner_id=enrollment.learner_id,
+        data={"enrollment": enrollment.pk, "restored": restored},
+    )
 
 
 def _queue_welcome_email(enrollment: Enrollment) -> None:
@@ -101,6 +114,12 @@ def enrollment_drop(*, enrollment: Enrollment, actor: User) -> Enrollment:
     enrollment.dropped_at = timezone.now()
     enrollment.save(update_fields=["status", "dropped_at", "updated_at"])
     enrollment_event_record(enrollment, EnrollmentEvent.Action.DROPPED, actor)
+    event_record(
+        type="enrollment.dropped",
+        course_id=enrollment.course_id,
+        learner_id=enrollment.learner_id,
+        data={"enrollment": enrollment.pk},
+    )
     return enrollment
 
 

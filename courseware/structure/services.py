@@ -20,6 +20,7 @@ from courseware.structure.positions import (
     position_move,
     position_validate,
 )
+from events.services import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,12 @@ def course_publish(*, course: Course) -> Course:
         course.is_published = True
         course.published_at = course.published_at or timezone.now()
         course.save(update_fields=["is_published", "published_at", "updated_at"])
+        event_record(
+            type="course.published",
+            course_id=course.pk,
+            course_slug=course.slug,
+            data={"title": course.title, "published_at": course.published_at.isoformat()},
+        )
     return course
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from config import rawsql
 from courseware.enrollment.services import enrollment_event_record
 from courseware.models import Course, Enrollment, EnrollmentEvent
+from events.services import event_record
 from learning.certificates.services import certificate_issue
 from learning.outline import course_outline
 from learning.progress.selectors import enrollment_progress_covers, progress_snapshot
@@ -54,6 +55,17 @@ def _enrollment_progress_recompute(*, enrollment_id: int) -> Enrollment | None:
         enrollment.completed_at = enrollment.completed_at or now
         fields += ["status", "completed_at"]
         enrollment_event_record(enrollment, EnrollmentEvent.Action.COMPLETED, None)
+        event_record(
+            type="course.completed",
+            course_id=course.pk,
+            course_slug=course.slug,
+            learner_id=enrollment.learner_id,
+            data={
+                "enrollment": enrollment.pk,
+                "course_title": course.title,
+                "completed_at": enrollment.completed_at.isoformat(),
+            },
+        )
     rawsql.update_fields(enrollment, fields)  # nothing listens to enrollment saves
     if enrollment.status == Enrollment.Status.COMPLETED:
         certificate_issue(enrollment=enrollment)

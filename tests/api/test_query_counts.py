@@ -244,5 +244,6 @@ def test_learner_writes_cost_the_same_whatever_the_history():
     # Submission: token with the learner's state, activity number (locks the enrollment), attempt
     # tally, attempt, answers; completion: token with the learner's state, insert, activity number.
     # Each write also shows its transaction as a savepoint and its release (the test runs inside a
-    # transaction of its own).
-    assert a == {"quiz submission": 7, "new completion": 5}
+    # transaction of its own). Each also writes its outbox event (one INSERT, in the same transaction:
+    # events.services.event_record), the one query the event feed and webhooks add to these paths.
+    assert a == {"quiz submission": 8, "new completion": 6}

@@ -7,6 +7,7 @@ The layers, bottom up (README, "Architecture"); apps on one line are siblings an
     config (framework glue)
     accounts
     notifications
+    events
     courseware
     lessons | quizzes
     learning | studio
@@ -22,6 +23,8 @@ LAYERS = [
     ("config",),
     ("accounts",),
     ("notifications",),
+    ("events",),  # the outbox and webhooks: courseware, lessons, quizzes and learning write events;
+    # it sends its one email through notifications, so it sits above it
     ("courseware",),
     ("lessons", "quizzes"),
     ("learning", "studio"),

@@ -103,6 +103,20 @@ MATRIX: dict[tuple[str, str], dict] = {
     ("GET", "/api/quizzes/{quiz_id}/attempts/"): row(401, 403, 200, 200, 403, 403, 403),
     ("POST", "/api/quizzes/{quiz_id}/attempts/"): row(401, 403, 201, 201, 403, 403, 403),
     ("POST", "/api/quizzes/{quiz_id}/attempts/start/"): row(401, 403, 201, 201, 403, 403, 403),
+    # Outbound events: admins and instructors (their courses) read the feed and subscribe; learners 403.
+    ("GET", "/api/events/"): row(401, 403, 403, 403, 200, 200, 200),
+    ("GET", "/api/webhooks/"): row(401, 403, 403, 403, 200, 200, 200),
+    ("POST", "/api/webhooks/"): row(401, 403, 403, 403, 201, 201, 201),
+    # IA's subscription: only its owner sees it; other instructors and admins 404 (it is not theirs).
+    ("GET", "/api/webhooks/{subscription_id}/"): row(401, 403, 403, 403, 404, 200, 404),
+    ("PATCH", "/api/webhooks/{subscription_id}/"): row(401, 403, 403, 403, 404, 200, 404),
+    ("DELETE", "/api/webhooks/{subscription_id}/"): row(401, 403, 403, 403, 404, 204, 404),
+    ("POST", "/api/webhooks/{subscription_id}/rotate-secret/"): row(401, 403, 403, 403, 404, 200, 404),
+    ("GET", "/api/webhooks/{subscription_id}/deliveries/"): row(401, 403, 403, 403, 404, 200, 404),
+    ("POST", "/api/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver/"): row(
+        401, 403, 403, 403, 404, 202, 404
+    ),
+    ("POST", "/api/webhooks/{subscription_id}/replay/"): row(401, 403, 403, 403, 404, 202, 404),
 }
 
 PUBLIC = {
@@ -150,6 +164,8 @@ def path_for(world: World, template: str) -> str:
         lesson_id=world.lesson.pk,
         quiz_id=world.quiz.pk,
         token_id=learner_token_id(world) if "{token_id}" in template else 0,
+        subscription_id=world.subscription.pk,
+        delivery_id=world.delivery.pk,
     )
 
 
@@ -212,6 +228,9 @@ def body_for(world: World, method: str, template: str, actor: str) -> dict | Non
         ("PATCH", "/api/quizzes/{quiz_id}/"): {"title": "Renamed quiz"},
         ("POST", "/api/quizzes/{quiz_id}/move/"): {"position": 1},
         ("POST", "/api/quizzes/{quiz_id}/attempts/"): {"answers": world.answers()},
+        ("POST", "/api/webhooks/"): {"url": "https://93.184.215.14/in", "events": ["course.completed"]},
+        ("PATCH", "/api/webhooks/{subscription_id}/"): {"events": ["course.completed"]},
+        ("POST", "/api/webhooks/{subscription_id}/replay/"): {"after": 0},
     }
     return bodies.get((method, template))
 

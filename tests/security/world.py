@@ -8,6 +8,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from courseware.models import Certificate, Enrollment
+from events.models import Event, WebhookDelivery, WebhookSubscription
+from events.signing import secret_generate
 from tests.conftest import client_for
 from tests.factories import (
     AdminFactory,
@@ -37,6 +39,8 @@ class World:
     certificate: Certificate
     attempt: object
     co_instructor: object
+    subscription: WebhookSubscription
+    delivery: WebhookDelivery
     clients: dict = field(default_factory=dict)
 
     def client(self, actor: str) -> APIClient:
@@ -65,6 +69,19 @@ def build_world() -> World:
     LessonCompletionFactory(learner=learner, lesson=lesson)
     attempt = QuizAttemptFactory(quiz=quiz, learner=learner, score=50, passed=False)
     certificate = CertificateFactory(learner=learner, course=course)
+    # IA's webhook subscription with one delivery (to a public address literal: nothing resolves).
+    subscription = WebhookSubscription.objects.create(
+        owner=ia, url="https://93.184.215.14/hook", event_types=["lesson.completed"], secret=secret_generate()
+    )
+    event = Event.objects.create(
+        type="lesson.completed",
+        course=course,
+        course_slug=course.slug,
+        learner=learner,
+        occurred_at=certificate.issued_at,
+        position=1,
+    )
+    delivery = WebhookDelivery.objects.create(subscription=subscription, event=event, position=1, status="delivered")
     users = {
         "outsider": outsider,
         "learner": learner,
@@ -85,4 +102,6 @@ def build_world() -> World:
         certificate=certificate,
         attempt=attempt,
         co_instructor=ic,
+        subscription=subscription,
+        delivery=delivery,
     )

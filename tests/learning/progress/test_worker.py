@@ -116,7 +116,7 @@ def test_worker_killed_mid_issuing_loses_nothing_and_duplicates_nothing(live_cel
     # sender killed between the SMTP server's acceptance and the commit that records it would send
     # that one message again on redelivery (no mail protocol can be told "already sent"), which is
     # documented in docs/reliability.md rather than tested for here.
-    live_celery.start_worker(queues="email")
+    live_celery.start_worker(queues="email,webhooks")  # webhooks: the events the issuing records
     worker = live_celery.start_worker(queues="default,progress")
     for _ in range(8):  # many messages per enrollment: some are running, some waiting, at the kill
         for enrollment in enrollments:
