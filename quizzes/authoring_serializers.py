@@ -6,7 +6,8 @@ anything else in a body is ignored."""
 from rest_framework import serializers
 
 from courseware.structure.positions import POSITION_MAX
-from quizzes.models import Question, Quiz
+from quizzes.kinds_serializers import QuestionInputField, QuestionOutputField
+from quizzes.models import Quiz
 from quizzes.services import SMALLINT_MAX
 
 
@@ -45,26 +46,21 @@ class PathErrorsMixin:
         return valid
 
 
-class ChoiceInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=500)
-    is_correct = serializers.BooleanField(default=False)
-    explanation = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=10_000, help_text="Feedback shown after submitting."
-    )
-
-
-class QuestionInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=10_000)
-    kind = serializers.ChoiceField(choices=Question.Kind.choices, default=Question.Kind.SINGLE)
-    choices = ChoiceInputSerializer(many=True, max_length=100)
-
-
 class _QuizOptionsSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=50_000)
     scoring = serializers.ChoiceField(choices=Quiz.Scoring.choices, required=False)
     reveal_answers = serializers.ChoiceField(choices=Quiz.Reveal.choices, required=False)
     time_limit_minutes = serializers.IntegerField(min_value=1, max_value=SMALLINT_MAX, required=False, allow_null=True)
-    shuffle = serializers.BooleanField(required=False)
+    shuffle = serializers.BooleanField(
+        required=False, help_text="Default true for new quizzes: choice, item and option order differ per attempt."
+    )
+    draw = serializers.IntegerField(
+        min_value=1,
+        max_value=SMALLINT_MAX,
+        required=False,
+        allow_null=True,
+        help_text="Each attempt gets this many questions drawn from the quiz's (null: all).",
+    )
 
 
 class QuizCreateInputSerializer(PathErrorsMixin, _QuizOptionsSerializer):
@@ -75,7 +71,9 @@ class QuizCreateInputSerializer(PathErrorsMixin, _QuizOptionsSerializer):
     )
     pass_percent = serializers.IntegerField(min_value=0, max_value=100, default=70)
     max_attempts = serializers.IntegerField(min_value=1, max_value=SMALLINT_MAX, default=3)
-    questions = QuestionInputSerializer(many=True, max_length=500, help_text="At least one.")
+    questions = serializers.ListField(
+        child=QuestionInputField(), max_length=500, help_text="At least one; one shape per kind."
+    )
 
 
 class QuizUpdateInputSerializer(PathErrorsMixin, _QuizOptionsSerializer):
@@ -83,11 +81,12 @@ class QuizUpdateInputSerializer(PathErrorsMixin, _QuizOptionsSerializer):
     slug = serializers.CharField(max_length=100, required=False)
     pass_percent = serializers.IntegerField(min_value=0, max_value=100, required=False)
     max_attempts = serializers.IntegerField(min_value=1, max_value=SMALLINT_MAX, required=False)
-    questions = QuestionInputSerializer(
-        many=True,
+    questions = serializers.ListField(
+        child=QuestionInputField(),
         max_length=500,
         required=False,
-        help_text="Replaces the questions, matched by position: updated in place, created, extras deleted.",
+        help_text="Replaces the questions: matched by `id` where given, else by position; updated in place "
+        "(attempts keep pointing at them, so a regrade can follow), created, extras deleted.",
     )
 
 
@@ -96,21 +95,6 @@ class QuizMoveInputSerializer(serializers.Serializer):
         min_value=1, required=False, allow_null=True, help_text="Id of a module of the same course; default: its own."
     )
     position = serializers.IntegerField(min_value=1, max_value=POSITION_MAX)
-
-
-class ChoiceAuthorOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-    is_correct = serializers.BooleanField()
-    explanation = serializers.CharField(allow_blank=True)
-
-
-class QuestionAuthorOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-    kind = serializers.ChoiceField(choices=Question.Kind.choices)
-    position = serializers.IntegerField()
-    choices = ChoiceAuthorOutputSerializer(many=True)
 
 
 class QuizAuthorOutputSerializer(serializers.Serializer):
@@ -127,6 +111,7 @@ class QuizAuthorOutputSerializer(serializers.Serializer):
     reveal_answers = serializers.ChoiceField(choices=Quiz.Reveal.choices)
     time_limit_minutes = serializers.IntegerField(allow_null=True)
     shuffle = serializers.BooleanField()
+    draw = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-    questions = QuestionAuthorOutputSerializer(many=True, help_text="With the right answers: authors only.")
+    questions = serializers.ListField(child=QuestionOutputField(), help_text="With the right answers: authors only.")

@@ -25,7 +25,14 @@ class Quiz(TimeStamped):
     scoring = models.CharField(max_length=20, choices=Scoring.choices, default=Scoring.ALL_OR_NOTHING)
     reveal_answers = models.CharField(max_length=32, choices=Reveal.choices, default=Reveal.AFTER_PASS_OR_LAST_ATTEMPT)
     time_limit_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
-    shuffle = models.BooleanField(default=False, help_text="Shuffle questions and choices, stable within an attempt.")
+    shuffle = models.BooleanField(
+        default=False,
+        help_text="Shuffle questions and choices per attempt, stable within it (new quizzes from the API and the "
+        "course folder format shuffle unless told not to). Ordering items and matching options are always shuffled.",
+    )
+    draw = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Each attempt gets this many questions drawn from the quiz's (empty: all)."
+    )
 
     class Meta:
         verbose_name_plural = "quizzes"
@@ -42,6 +49,7 @@ class Quiz(TimeStamped):
                 condition=Q(time_limit_minutes__isnull=True) | Q(time_limit_minutes__gte=1),
                 name="quiz_time_limit_positive",
             ),
+            models.CheckConstraint(condition=Q(draw__isnull=True) | Q(draw__gte=1), name="quiz_draw_positive"),
             models.CheckConstraint(condition=Q(scoring__in=["all_or_nothing", "partial"]), name="quiz_scoring_valid"),
         ]
 
@@ -53,18 +61,37 @@ class Question(models.Model):
     class Kind(models.TextChoices):
         SINGLE = "single", "Single choice"
         MULTIPLE = "multiple", "Multiple choice"
+        NUMERIC = "numeric", "Numeric (answer ± tolerance)"
+        TEXT = "text", "Short text (accepted answers)"
+        ORDERING = "ordering", "Ordering"
+        MATCHING = "matching", "Matching"
 
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
     text = models.TextField()
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SINGLE)
     position = models.PositiveIntegerField()
+    points = models.PositiveSmallIntegerField(default=1, help_text="What a fully right answer is worth.")
+    # numeric: the right value and the absolute tolerance around it
+    answer = models.DecimalField(max_digits=24, decimal_places=8, null=True, blank=True)
+    tolerance = models.DecimalField(max_digits=24, decimal_places=8, null=True, blank=True)
+    # text: the accepted answers (compared after NFKC, case fold and whitespace collapse)
+    accepted = models.JSONField(default=list, blank=True)
+    # single/multiple: Choice rows with role "choice"; ordering: role "item", positioned in the right
+    # order; matching: role "prompt" (each with its ``match``) and role "option" (distractors match nothing)
 
     class Meta:
         ordering = ["quiz", "position"]
         constraints = [
             models.UniqueConstraint(fields=["quiz", "position"], name="question_position_unique"),
             models.CheckConstraint(condition=Q(position__gte=1), name="question_position_positive"),
-            models.CheckConstraint(condition=Q(kind__in=["single", "multiple"]), name="question_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["single", "multiple", "numeric", "text", "ordering", "matching"]),
+                name="question_kind_valid",
+            ),
+            models.CheckConstraint(condition=Q(points__gte=1), name="question_points_positive"),
+            models.CheckConstraint(
+                condition=Q(tolerance__isnull=True) | Q(tolerance__gte=0), name="question_tolerance_nonnegative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -72,16 +99,31 @@ class Question(models.Model):
 
 
 class Choice(models.Model):
+    """A choice (single/multiple), an item to put in order (ordering), or a prompt or option (matching)."""
+
+    class Role(models.TextChoices):
+        CHOICE = "choice", "Choice"
+        ITEM = "item", "Ordering item"
+        PROMPT = "prompt", "Matching prompt"
+        OPTION = "option", "Matching option"
+
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.CHOICE)
     text = models.CharField(max_length=500)
     is_correct = models.BooleanField(default=False)
     explanation = models.TextField(blank=True, help_text="Feedback shown after the learner submits.")
     position = models.PositiveIntegerField()
+    match = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="A prompt's option."
+    )
 
     class Meta:
-        ordering = ["question", "position"]
+        ordering = ["question", "role", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["question", "position"], name="choice_position_unique"),
+            models.UniqueConstraint(fields=["question", "role", "position"], name="choice_position_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=["choice", "item", "prompt", "option"]), name="choice_role_valid"
+            ),
             models.CheckConstraint(condition=Q(position__gte=1), name="choice_position_positive"),
         ]
 
@@ -104,7 +146,15 @@ class QuizAttempt(models.Model):
     deadline = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     seed = models.PositiveIntegerField(default=0, help_text="Shuffle seed, stable within the attempt.")
+    question_ids = models.JSONField(
+        null=True, blank=True, help_text="The questions drawn for this attempt (quizzes with a draw); empty: all."
+    )
     answers = models.JSONField(default=list, blank=True)
+    results = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per question as graded: [{question, points_awarded, points_possible, correct}].",
+    )
     score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     passed = models.BooleanField(default=False)
 
@@ -134,8 +184,13 @@ class AttemptAnswer(models.Model):
     attempt = models.ForeignKey(QuizAttempt, on_delete=models.CASCADE, related_name="graded_answers")
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="graded_answers")
     choices = models.JSONField(default=list)
+    response = models.JSONField(
+        null=True, blank=True, help_text="The answer as given (value / order / pairs) for the other kinds."
+    )
     is_correct = models.BooleanField()
     credit = models.DecimalField(max_digits=5, decimal_places=4)
+    points_awarded = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
+    points_possible = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

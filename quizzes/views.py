@@ -81,6 +81,7 @@ def quiz_author_data(quiz) -> dict:
         "reveal_answers": quiz.reveal_answers,
         "time_limit_minutes": quiz.time_limit_minutes,
         "shuffle": quiz.shuffle,
+        "draw": quiz.draw,
         "created_at": quiz.created_at,
         "updated_at": quiz.updated_at,
         "questions": selectors.questions_for_staff(questions=selectors.quiz_questions(quiz=quiz)),

@@ -57,7 +57,8 @@ class QuizDetailView(QuizView, QuizDetailAuthoringView):
         else:
             number = open_attempt.number if open_attempt else len(attempts) + 1
             seed = selectors.attempt_seed(quiz_id=quiz.pk, learner_id=request.user.pk, number=number)
-            shown = selectors.questions_for_learner(quiz=quiz, questions=questions, seed=seed)
+            drawn = open_attempt.question_ids if open_attempt else None
+            shown = selectors.questions_for_learner(quiz=quiz, questions=questions, seed=seed, question_ids=drawn)
         scores = [a.score for a in submitted if a.score is not None]
         return Response(
             {
@@ -72,6 +73,7 @@ class QuizDetailView(QuizView, QuizDetailAuthoringView):
                 "scoring": quiz.scoring,
                 "time_limit_minutes": quiz.time_limit_minutes,
                 "shuffle": quiz.shuffle,
+                "draw": quiz.draw,
                 "attempts_used": len(attempts),
                 "attempts_left": max(0, quiz.max_attempts - len(attempts)),
                 "passed": any(a.passed for a in submitted),
@@ -160,5 +162,7 @@ class QuizAttemptStartView(QuizView):
         attempt, created = services.quiz_attempt_start(quiz=quiz, learner=request.user, enrollment=access.enrollment)
         questions = selectors.quiz_questions(quiz=quiz)
         body = selectors.attempt_data(attempt=attempt, questions=questions, revealed=False)
-        body["questions"] = selectors.questions_for_learner(quiz=quiz, questions=questions, seed=attempt.seed)
+        body["questions"] = selectors.questions_for_learner(
+            quiz=quiz, questions=questions, seed=attempt.seed, question_ids=attempt.question_ids
+        )
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
