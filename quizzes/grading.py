@@ -125,7 +125,7 @@ def _validate_one(question: QuestionKey, answer: dict, path: str) -> dict:
     expected = {SINGLE: "choices", MULTIPLE: "choices", NUMERIC: "value", TEXT: "value", ORDERING: "order"}
     key = expected.get(kind, "pairs")
     if answer.get(key) is None:
-        raise AnswerError(f"{path}.{key}", f"Question {qid} is a {kind} question: answer it with `{key}`.")
+        raise AnswerError(f"{path}.{key}", f"Question {qid} ({kind}) is answered with `{key}`.")
     value = answer[key]
     if kind in CHOICE_KINDS:
         if not _ids(value):

@@ -3,6 +3,7 @@
 scores full points, the order of answers (and of picks or pairs) does not matter where it should not,
 partial credit is never below all-or-nothing, and answers that do not fit are refused by path."""
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -50,9 +51,7 @@ def question_keys(draw, qid: int, next_id: list[int]) -> QuestionKey:
         return QuestionKey(id=qid, kind=kind, points=points, answer=answer, tolerance=tolerance)
     if kind == "text":
         accepted = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3))
-        return QuestionKey(
-            id=qid, kind=kind, points=points, accepted=frozenset(text_normalise(a) for a in accepted)
-        )
+        return QuestionKey(id=qid, kind=kind, points=points, accepted=frozenset(text_normalise(a) for a in accepted))
     if kind == "ordering":
         return QuestionKey(id=qid, kind=kind, points=points, items=tuple(ids(draw(st.integers(2, 6)))))
     prompts = ids(draw(st.integers(min_value=2, max_value=5)))
@@ -219,7 +218,7 @@ def test_ordering_partial_credit_is_the_share_of_adjacent_pairs_in_order(questio
         order = data.draw(st.permutations(q.items))
         result = grade([q], {q.id: {"order": tuple(order)}}, scoring=PARTIAL, pass_percent=50).results[0]
         rank = {item: i for i, item in enumerate(q.items)}
-        good = sum(1 for a, b in zip(order, order[1:], strict=False) if rank[b] == rank[a] + 1)
+        good = sum(1 for a, b in itertools.pairwise(order) if rank[b] == rank[a] + 1)
         assert result.credit == (Decimal(good) / (len(q.items) - 1)).quantize(Decimal("0.0001"))
         reversed_result = grade([q], {q.id: {"order": q.items[::-1]}}, scoring=PARTIAL, pass_percent=50)
         assert reversed_result.results[0].credit == 0

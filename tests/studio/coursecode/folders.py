@@ -128,7 +128,10 @@ def course_tree(course: Course, *, timestamps: bool = False) -> dict[str, Any]:
             quiz_node["questions"] = [
                 {
                     **_row(question, timestamps=timestamps),
-                    "choices": [_row(c, timestamps=timestamps) for c in question.choices.order_by("position")],
+                    "choices": [
+                        {**_row(c, timestamps=timestamps), "match": c.match.text if c.match_id else None}
+                        for c in question.choices.select_related("match").order_by("role", "position")
+                    ],
                 }
                 for question in quiz.questions.order_by("position")
             ]
