@@ -242,6 +242,12 @@ SPECTACULAR_SETTINGS = {
         "EmailStatusEnum": "notifications.models.OutboundEmail.Status",
         "NextStepKindEnum": "learning.catalog.serializers.NEXT_STEP_KINDS",
         "QuestionKindEnum": "quizzes.models.Question.Kind",
+        # the per-kind question shapes (a oneOf that validators can tell apart: each names its kinds)
+        "ChoiceKindEnum": ["single", "multiple"],
+        "NumericKindEnum": ["numeric"],
+        "TextKindEnum": ["text"],
+        "OrderingKindEnum": ["ordering"],
+        "MatchingKindEnum": ["matching"],
     },
     "SECURITY": [{"tokenAuth": []}, {"cookieAuth": []}],
     "POSTPROCESSING_HOOKS": [
@@ -276,6 +282,7 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "courseware.tasks.*": {"queue": "progress"},
+    "quizzes.tasks.*": {"queue": "progress"},  # regrades: their progress recomputes follow on the same queue
     "notifications.tasks.*": {"queue": "email"},
 }
 # Redis redelivers an unacknowledged message after this many seconds (a worker died mid-task).

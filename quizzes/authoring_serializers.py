@@ -115,3 +115,49 @@ class QuizAuthorOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     questions = serializers.ListField(child=QuestionOutputField(), help_text="With the right answers: authors only.")
+
+
+class RegradeInputSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(default=False, help_text="true: say what would change, change nothing.")
+
+
+class RegradeAttemptChangeSerializer(serializers.Serializer):
+    attempt = serializers.IntegerField()
+    learner = serializers.CharField(help_text="The learner's username.")
+    old_score = serializers.FloatField(allow_null=True)
+    new_score = serializers.FloatField()
+    old_passed = serializers.BooleanField()
+    new_passed = serializers.BooleanField()
+
+
+class RegradeDryRunOutputSerializer(serializers.Serializer):
+    attempts = serializers.IntegerField(help_text="Submitted attempts graded again.")
+    changed = RegradeAttemptChangeSerializer(many=True, help_text="The attempts whose score or pass would change.")
+    newly_passed = serializers.ListField(
+        child=serializers.CharField(), help_text="Learners (usernames) who would start passing the quiz."
+    )
+    newly_failed = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Learners who would stop passing it (an issued certificate stays; a completed course stays "
+        "completed).",
+    )
+
+
+class RegradeQueuedOutputSerializer(serializers.Serializer):
+    regrade = serializers.IntegerField(help_text="The run's id (see regrades/); the one already open, if any.")
+    status = serializers.CharField()
+
+
+class RegradeOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    requested_by = serializers.CharField(allow_null=True, help_text="Username of who asked.")
+    status = serializers.ChoiceField(choices=["pending", "running", "done"])
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    key_version = serializers.IntegerField()
+    attempts = serializers.IntegerField()
+    attempts_changed = serializers.IntegerField()
+    newly_passed = serializers.IntegerField()
+    newly_failed = serializers.IntegerField()
+    changes = RegradeAttemptChangeSerializer(many=True)

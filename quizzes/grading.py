@@ -285,3 +285,23 @@ def grade(questions: list[QuestionKey], answers: dict[int, dict], *, scoring: st
         points_awarded=awarded.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
         points_possible=possible,
     )
+
+
+def answer_fit(question: QuestionKey, answer: dict | None) -> dict | None:
+    """A stored answer made to fit a key that changed since (a regrade): picks of choices, prompts or
+    options that no longer exist are dropped; an order that no longer lists exactly the question's
+    items, or an answer of another kind's shape, counts as unanswered (None)."""
+    if not answer:
+        return None
+    kind = question.kind
+    if kind in CHOICE_KINDS and "choices" in answer:
+        picks = tuple(c for c in answer["choices"] if c in question.choice_ids)
+        return {"choices": picks[:1] if kind == SINGLE else picks}
+    if kind in VALUE_KINDS and "value" in answer:
+        return {"value": answer["value"]}
+    if kind == ORDERING and "order" in answer:
+        return {"order": tuple(answer["order"])} if sorted(answer["order"]) == sorted(question.items) else None
+    if kind == MATCHING and "pairs" in answer:
+        pairs = {p: o for p, o in answer["pairs"].items() if p in question.matches and o in question.option_ids}
+        return {"pairs": pairs}
+    return None

@@ -30,6 +30,9 @@ class Quiz(TimeStamped):
         help_text="Shuffle questions and choices per attempt, stable within it (new quizzes from the API and the "
         "course folder format shuffle unless told not to). Ordering items and matching options are always shuffled.",
     )
+    key_version = models.PositiveIntegerField(
+        default=0, help_text="Bumped whenever the questions change; attempts graded on an older one are stale."
+    )
     draw = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Each attempt gets this many questions drawn from the quiz's (empty: all)."
     )
@@ -157,6 +160,7 @@ class QuizAttempt(models.Model):
     )
     score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     passed = models.BooleanField(default=False)
+    graded_key_version = models.PositiveIntegerField(default=0, help_text="The quiz's key version it was graded on.")
 
     class Meta:
         ordering = ["quiz", "learner", "number"]
@@ -201,3 +205,61 @@ class AttemptAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt} / question {self.question_id}"
+
+
+class Regrade(models.Model):
+    """One regrade of a quiz's attempts against its current key, run by a task in batches; ``watermark``
+    (the last attempt id done) moves in the same transaction as each batch, so a worker killed mid-run
+    resumes after the last committed batch and counts nothing twice. The audit of who asked, when, and
+    what changed (``RegradeChange``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="regrades")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    key_version = models.PositiveIntegerField(help_text="The quiz's key version this regrade grades against.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    watermark = models.BigIntegerField(default=0, help_text="Attempts with ids up to this one are regraded.")
+    attempts = models.PositiveIntegerField(default=0, help_text="Attempts looked at.")
+    attempts_changed = models.PositiveIntegerField(default=0)
+    newly_passed = models.PositiveIntegerField(default=0, help_text="Learners who now pass the quiz.")
+    newly_failed = models.PositiveIntegerField(default=0, help_text="Learners who no longer pass the quiz.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quiz"], condition=Q(status__in=["pending", "running"]), name="regrade_one_open_per_quiz"
+            ),
+            models.CheckConstraint(condition=Q(status__in=["pending", "running", "done"]), name="regrade_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Regrade {self.pk} of {self.quiz}"
+
+
+class RegradeChange(models.Model):
+    """One attempt whose score or pass a regrade changed: before and after."""
+
+    regrade = models.ForeignKey(Regrade, on_delete=models.CASCADE, related_name="changes")
+    attempt = models.ForeignKey(QuizAttempt, on_delete=models.CASCADE, related_name="regrade_changes")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    old_score = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    new_score = models.DecimalField(max_digits=5, decimal_places=2)
+    old_passed = models.BooleanField()
+    new_passed = models.BooleanField()
+
+    class Meta:
+        ordering = ["regrade", "attempt"]
+        constraints = [
+            models.UniqueConstraint(fields=["regrade", "attempt"], name="regrade_change_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt}: {self.old_score} → {self.new_score}"

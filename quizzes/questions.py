@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 
 from quizzes.grading import CHOICE_KINDS, MATCHING, MULTIPLE, NUMERIC, ORDERING, SINGLE, TEXT, number_parse
 from quizzes.grading import text_normalise as _norm
@@ -236,6 +237,9 @@ def questions_write(*, quiz: Quiz, questions: list[dict[str, Any]]) -> bool:
                 changed = True
             rows = list(question.choices.all())
         changed |= _rows_write(question=question, spec=spec, rows=rows)
+    if changed:  # attempts graded before are now stale (analytics say so) until a regrade
+        Quiz.objects.filter(pk=quiz.pk).update(key_version=F("key_version") + 1)
+        quiz.key_version = Quiz.objects.values_list("key_version", flat=True).get(pk=quiz.pk)
     return changed
 
 

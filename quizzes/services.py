@@ -224,6 +224,7 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
     attempt.score = 0 if late else result.score
     attempt.passed = False if late else result.passed
     attempt.results = [] if late else grade_results_stored(result)
+    attempt.graded_key_version = quiz.key_version
     attempt.save()
     if not late:
         AttemptAnswer.objects.bulk_create(attempt_answer_rows(attempt=attempt, result=result))

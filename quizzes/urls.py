@@ -6,4 +6,6 @@ from quizzes import views
 urlpatterns = [
     path("modules/<int:module_id>/quizzes/", views.ModuleQuizzesView.as_view(), name="module-quizzes"),
     path("quizzes/<int:quiz_id>/move/", views.QuizMoveView.as_view(), name="quiz-move"),
+    path("quizzes/<int:quiz_id>/regrade/", views.QuizRegradeView.as_view(), name="quiz-regrade"),
+    path("quizzes/<int:quiz_id>/regrades/", views.QuizRegradesView.as_view(), name="quiz-regrades"),
 ]
