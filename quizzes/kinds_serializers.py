@@ -34,25 +34,25 @@ class ChoiceOutputSerializer(serializers.Serializer):
 
 
 class ChoiceQuestionSerializer(_QuestionBase):
-    kind = serializers.ChoiceField(choices=['single', 'multiple'])
+    kind = serializers.ChoiceField(choices=["single", "multiple"])
     choices = ChoiceOutputSerializer(many=True, help_text="In this attempt's order when the quiz shuffles.")
 
 
 class NumericQuestionSerializer(_QuestionBase):
-    kind = serializers.ChoiceField(choices=['numeric'])
+    kind = serializers.ChoiceField(choices=["numeric"])
     answer = serializers.FloatField(required=False, help_text="Only for the course's instructors and admins.")
     tolerance = serializers.FloatField(required=False, help_text="Only for the course's instructors and admins.")
 
 
 class TextQuestionSerializer(_QuestionBase):
-    kind = serializers.ChoiceField(choices=['text'])
+    kind = serializers.ChoiceField(choices=["text"])
     accepted = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="Only for the course's instructors and admins."
     )
 
 
 class OrderingQuestionSerializer(_QuestionBase):
-    kind = serializers.ChoiceField(choices=['ordering'])
+    kind = serializers.ChoiceField(choices=["ordering"])
     items = _Id(many=True, help_text="Shuffled for learners (per attempt); in the right order for authors.")
 
 
@@ -66,7 +66,7 @@ class _PairTextSerializer(serializers.Serializer):
 
 
 class MatchingQuestionSerializer(_QuestionBase):
-    kind = serializers.ChoiceField(choices=['matching'])
+    kind = serializers.ChoiceField(choices=["matching"])
     prompts = _PromptSerializer(many=True)
     options = _Id(many=True, help_text="Shuffled per attempt for learners; distractors included.")
     pairs = _PairTextSerializer(many=True, required=False, help_text="Authors only.")
@@ -117,12 +117,12 @@ class ChoiceInputSerializer(serializers.Serializer):
 
 
 class ChoiceQuestionInputSerializer(_QuestionInputBase):
-    kind = serializers.ChoiceField(choices=['single', 'multiple'], default="single")
+    kind = serializers.ChoiceField(choices=["single", "multiple"], default="single")
     choices = ChoiceInputSerializer(many=True, max_length=LIST_MAX)
 
 
 class NumericQuestionInputSerializer(_QuestionInputBase):
-    kind = serializers.ChoiceField(choices=['numeric'])
+    kind = serializers.ChoiceField(choices=["numeric"])
     answer = serializers.DecimalField(max_digits=23, decimal_places=8, coerce_to_string=False)
     tolerance = serializers.DecimalField(
         max_digits=23, decimal_places=8, min_value=0, default=0, coerce_to_string=False, help_text="Absolute, ≥ 0."
@@ -130,7 +130,7 @@ class NumericQuestionInputSerializer(_QuestionInputBase):
 
 
 class TextQuestionInputSerializer(_QuestionInputBase):
-    kind = serializers.ChoiceField(choices=['text'])
+    kind = serializers.ChoiceField(choices=["text"])
     accepted = serializers.ListField(
         child=serializers.CharField(max_length=500),
         min_length=1,
@@ -145,7 +145,7 @@ class ItemInputSerializer(serializers.Serializer):
 
 
 class OrderingQuestionInputSerializer(_QuestionInputBase):
-    kind = serializers.ChoiceField(choices=['ordering'])
+    kind = serializers.ChoiceField(choices=["ordering"])
     items = ItemInputSerializer(many=True, min_length=2, max_length=LIST_MAX, help_text="In the right order.")
 
 
@@ -155,7 +155,7 @@ class PairInputSerializer(serializers.Serializer):
 
 
 class MatchingQuestionInputSerializer(_QuestionInputBase):
-    kind = serializers.ChoiceField(choices=['matching'])
+    kind = serializers.ChoiceField(choices=["matching"])
     pairs = PairInputSerializer(many=True, min_length=2, max_length=LIST_MAX)
     distractors = serializers.ListField(
         child=serializers.CharField(max_length=500),
