@@ -161,3 +161,36 @@ class RegradeOutputSerializer(serializers.Serializer):
     newly_passed = serializers.IntegerField()
     newly_failed = serializers.IntegerField()
     changes = RegradeAttemptChangeSerializer(many=True)
+
+
+class OverrideInputSerializer(serializers.Serializer):
+    learner = serializers.CharField(max_length=150, help_text="Username, email or id of an enrolled learner.")
+    extra_attempts = serializers.IntegerField(
+        min_value=0, max_value=1000, required=False, help_text="Attempts beyond max_attempts (replaces the last)."
+    )
+    extra_minutes = serializers.IntegerField(
+        min_value=0, max_value=10_000, required=False, help_text="Minutes added to a timed quiz's limit."
+    )
+    reopen = serializers.BooleanField(
+        default=False, help_text="Give as many extra attempts as leave the learner one, from now."
+    )
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, help_text="Why (kept in the audit).")
+
+
+class OverrideGrantSerializer(serializers.Serializer):
+    granted_by = serializers.CharField(allow_null=True)
+    granted_at = serializers.DateTimeField()
+    extra_attempts = serializers.IntegerField()
+    extra_minutes = serializers.IntegerField()
+    reopened = serializers.BooleanField()
+    note = serializers.CharField(allow_blank=True)
+
+
+class OverrideOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    learner = serializers.CharField(help_text="The learner's username.")
+    extra_attempts = serializers.IntegerField()
+    extra_minutes = serializers.IntegerField()
+    attempts_allowed = serializers.IntegerField(help_text="max_attempts + extra_attempts.")
+    updated_at = serializers.DateTimeField()
+    grants = OverrideGrantSerializer(many=True, help_text="The audit, newest first.")

@@ -263,3 +263,40 @@ class RegradeChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt}: {self.old_score} → {self.new_score}"
+
+
+class QuizOverride(TimeStamped):
+    """An accommodation for one learner on one quiz (granted by its course's instructors or admins): extra
+    attempts beyond ``max_attempts`` and extra minutes on a timed quiz. Every grant is kept
+    (``QuizOverrideGrant``): who, when, what."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="overrides")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_overrides")
+    course = models.ForeignKey("courseware.Course", on_delete=models.CASCADE, related_name="+")
+    extra_attempts = models.PositiveSmallIntegerField(default=0)
+    extra_minutes = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["quiz", "learner"], name="quiz_override_unique")]
+        indexes = [models.Index(fields=["learner", "course"], name="quiz_override_learner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} on {self.quiz}: +{self.extra_attempts} attempts, +{self.extra_minutes} min"
+
+
+class QuizOverrideGrant(models.Model):
+    """The audit of overrides: each change, with who made it and why."""
+
+    override = models.ForeignKey(QuizOverride, on_delete=models.CASCADE, related_name="grants")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+    extra_attempts = models.PositiveSmallIntegerField()
+    extra_minutes = models.PositiveSmallIntegerField()
+    reopened = models.BooleanField(default=False, help_text="Granted as 'reopen': one attempt left from now.")
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.override} by {self.granted_by} at {self.granted_at:%Y-%m-%d %H:%M}"

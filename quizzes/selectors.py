@@ -9,7 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from accounts.models import User
 from courseware.catalog_cache import local_get
 from quizzes.grading import CHOICE_KINDS, QuestionKey, text_normalise
-from quizzes.models import Choice, Question, Quiz, QuizAttempt
+from quizzes.models import Choice, Question, Quiz, QuizAttempt, QuizOverride
 
 
 def quiz_get(*, quiz_id: int) -> Quiz | None:
@@ -145,18 +145,36 @@ def attempt_open(*, quiz: Quiz, user: User) -> QuizAttempt | None:
     return attempt_list(quiz=quiz, user=user).filter(status=QuizAttempt.Status.IN_PROGRESS).first()
 
 
-def answers_revealed(*, quiz: Quiz, attempts: list[QuizAttempt]) -> bool:
-    """Right answers are shown once the learner has passed or has no attempts left (unless the quiz
-    never reveals them)."""
+def answers_revealed(*, quiz: Quiz, attempts: list[QuizAttempt], extra_attempts: int = 0) -> bool:
+    """Right answers are shown once the learner has passed or has no attempts left, counting the extra
+    attempts an override gives them (unless the quiz never reveals them)."""
     submitted = [a for a in attempts if a.status == QuizAttempt.Status.SUBMITTED]
-    return answers_revealed_given(quiz=quiz, submitted=len(submitted), passed=sum(bool(a.passed) for a in submitted))
+    return answers_revealed_given(
+        quiz=quiz,
+        submitted=len(submitted),
+        passed=sum(bool(a.passed) for a in submitted),
+        extra_attempts=extra_attempts,
+    )
 
 
-def answers_revealed_given(*, quiz: Quiz, submitted: int, passed: int) -> bool:
+def answers_revealed_given(*, quiz: Quiz, submitted: int, passed: int, extra_attempts: int = 0) -> bool:
     """``answers_revealed`` from counts: how many of the learner's attempts are submitted, and passed."""
     if quiz.reveal_answers == Quiz.Reveal.NEVER:
         return False
-    return passed > 0 or submitted >= quiz.max_attempts
+    return passed > 0 or submitted >= quiz.max_attempts + extra_attempts
+
+
+def quiz_override_get(*, quiz: Quiz, learner_id: int) -> QuizOverride | None:
+    return QuizOverride.objects.filter(quiz=quiz, learner_id=learner_id).first()
+
+
+def quiz_override_list(*, quiz: Quiz):
+    return (
+        QuizOverride.objects.filter(quiz=quiz)
+        .select_related("learner")
+        .prefetch_related("grants__granted_by")
+        .order_by("learner__username")
+    )
 
 
 def attempt_seed(*, quiz_id: int, learner_id: int, number: int) -> int:
@@ -310,3 +328,11 @@ def attempt_data(*, attempt: QuizAttempt, questions: list[Question], revealed: b
         "feedback": attempt_feedback(attempt=attempt, questions=questions, revealed=revealed),
         "results": attempt_results(attempt=attempt, questions=questions, revealed=revealed),
     }
+
+
+def learner_by_name(*, name: str) -> User | None:
+    """A user by username, else by email (case-insensitive), else by id."""
+    user = User.objects.filter(username=name).first() or User.objects.filter(email__iexact=name).first()
+    if user is None and name.isdigit() and int(name) < 2**63:
+        user = User.objects.filter(pk=int(name)).first()
+    return user

@@ -25,7 +25,7 @@ from courseware.structure.positions import (
     position_validate,
 )
 from quizzes.grading import AnswerError, Grade, grade, validate_answers
-from quizzes.models import AttemptAnswer, Question, Quiz, QuizAttempt
+from quizzes.models import AttemptAnswer, Question, Quiz, QuizAttempt, QuizOverride, QuizOverrideGrant
 from quizzes.questions import question_specs_validate, questions_write
 from quizzes.selectors import (
     answers_revealed_given,
@@ -43,12 +43,10 @@ def _lock_enrollment(enrollment: Enrollment) -> Enrollment:
     return Enrollment.objects.select_for_update().get(pk=enrollment.pk)
 
 
-def _next_number(*, quiz: Quiz, learner: User, used: int | None = None) -> int:
-    if used is None:
-        used = QuizAttempt.objects.filter(quiz=quiz, learner=learner).count()
-    if used >= quiz.max_attempts:
+def _next_number(*, quiz: Quiz, used: int, allowed: int) -> int:
+    if used >= allowed:
         raise Conflict(
-            f"No attempts left: this quiz allows {quiz.max_attempts} attempt(s) and all have been used.",
+            f"No attempts left: this quiz allows {allowed} attempt(s) and all have been used.",
             code="max_attempts_reached",
         )
     return used + 1
@@ -76,9 +74,11 @@ def _start(*, quiz: Quiz, learner: User, enrollment: Enrollment) -> tuple[QuizAt
     open_attempt = QuizAttempt.objects.filter(quiz=quiz, learner=learner, status=QuizAttempt.Status.IN_PROGRESS).first()
     if open_attempt:
         return open_attempt, False
-    number = _next_number(quiz=quiz, learner=learner)
+    tally = _attempt_tally(quiz_id=quiz.pk, learner_id=learner.pk)
+    number = _next_number(quiz=quiz, used=tally["used"], allowed=quiz.max_attempts + tally["extra_attempts"])
     now = timezone.now()
-    deadline = now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
+    minutes = quiz.time_limit_minutes + tally["extra_minutes"] if quiz.time_limit_minutes else None
+    deadline = now + timedelta(minutes=minutes) if minutes else None
     seed = attempt_seed(quiz_id=quiz.pk, learner_id=learner.pk, number=number)
     try:
         with transaction.atomic():
@@ -172,16 +172,25 @@ def _attempt_tally(*, quiz_id: int, learner_id: int) -> dict[str, int | None]:
     and passed: one read (under the caller's lock) whatever their number, written once (the ORM
     compiles a filtered aggregate again on every call, about as long as the database takes)."""
     S = QuizAttempt.Status
+    override = f'FROM "{QuizOverride._meta.db_table}" o WHERE o.quiz_id = %s AND o.learner_id = %s'
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*), MAX(CASE WHEN status = %s THEN id END), "  # noqa: S608
             "COALESCE(SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), 0), "
-            "COALESCE(SUM(CASE WHEN status = %s AND passed THEN 1 ELSE 0 END), 0) "
+            "COALESCE(SUM(CASE WHEN status = %s AND passed THEN 1 ELSE 0 END), 0), "
+            f"(SELECT o.extra_attempts {override}), (SELECT o.extra_minutes {override}) "
             f'FROM "{QuizAttempt._meta.db_table}" WHERE quiz_id = %s AND learner_id = %s',
-            [S.IN_PROGRESS, S.SUBMITTED, S.SUBMITTED, quiz_id, learner_id],
+            [S.IN_PROGRESS, S.SUBMITTED, S.SUBMITTED, quiz_id, learner_id, quiz_id, learner_id, quiz_id, learner_id],
         )
-        used, open_id, submitted, passed = cursor.fetchone()
-    return {"used": used, "open_id": open_id, "submitted": int(submitted), "passed": int(passed)}
+        used, open_id, submitted, passed, extra_attempts, extra_minutes = cursor.fetchone()
+    return {
+        "used": used,
+        "open_id": open_id,
+        "submitted": int(submitted),
+        "passed": int(passed),
+        "extra_attempts": int(extra_attempts or 0),  # a per-learner override (accommodation)
+        "extra_minutes": int(extra_minutes or 0),
+    }
 
 
 @transaction.atomic
@@ -200,7 +209,7 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
             code="attempt_not_started",
         )
     if attempt is None:
-        number = _next_number(quiz=quiz, learner=learner, used=tally["used"])
+        number = _next_number(quiz=quiz, used=tally["used"], allowed=quiz.max_attempts + tally["extra_attempts"])
         seed = attempt_seed(quiz_id=quiz.pk, learner_id=learner.pk, number=number)
         attempt = QuizAttempt(
             quiz=quiz,
@@ -229,7 +238,10 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
     if not late:
         AttemptAnswer.objects.bulk_create(attempt_answer_rows(attempt=attempt, result=result))
     revealed = answers_revealed_given(
-        quiz=quiz, submitted=tally["submitted"] + 1, passed=tally["passed"] + bool(attempt.passed)
+        quiz=quiz,
+        submitted=tally["submitted"] + 1,
+        passed=tally["passed"] + bool(attempt.passed),
+        extra_attempts=tally["extra_attempts"],
     )
     return Submission(attempt=attempt, answers_revealed=revealed), late
 
@@ -372,3 +384,46 @@ def quiz_delete(*, quiz: Quiz) -> None:
 def quiz_move(*, quiz: Quiz, position: int, module: Module | None = None) -> Quiz:
     """Move a quiz to ``position`` in ``module`` (default: its own module) of the same course."""
     return module_item_move(item=quiz, position=position, module=module)
+
+
+# --- Overrides (accommodations) -----------------------------------------------------------------------
+@transaction.atomic
+def quiz_override_grant(
+    *,
+    quiz: Quiz,
+    learner: User,
+    granted_by: User | None,
+    extra_attempts: int | None = None,
+    extra_minutes: int | None = None,
+    reopen: bool = False,
+    note: str = "",
+) -> QuizOverride:
+    """Give one enrolled learner extra attempts and/or extra minutes on ``quiz`` (the values replace the
+    previous ones; left out: kept), or ``reopen`` it: as many extra attempts as leave them one from now.
+    Audited; the learner's quiz and progress answers follow at once, and their progress is recomputed
+    (a learner stuck on a sequential course's quiz gets a next step again)."""
+    enrollment = Enrollment.objects.select_for_update().filter(course_id=quiz.course_id, learner=learner).first()
+    if enrollment is None:
+        raise ValidationError({"learner": [f"{learner.username} is not enrolled in this course."]})
+    override, _ = QuizOverride.objects.get_or_create(quiz=quiz, learner=learner, defaults={"course_id": quiz.course_id})
+    override = QuizOverride.objects.select_for_update().get(pk=override.pk)
+    if extra_attempts is not None:
+        override.extra_attempts = extra_attempts
+    if extra_minutes is not None:
+        override.extra_minutes = extra_minutes
+    if reopen:
+        used = QuizAttempt.objects.filter(quiz=quiz, learner=learner).count()
+        override.extra_attempts = max(override.extra_attempts, used + 1 - quiz.max_attempts)
+    if not 0 <= override.extra_attempts <= SMALLINT_MAX - quiz.max_attempts:
+        raise ValidationError({"extra_attempts": ["Too many attempts."]})
+    override.save()
+    QuizOverrideGrant.objects.create(
+        override=override,
+        granted_by=granted_by,
+        extra_attempts=override.extra_attempts,
+        extra_minutes=override.extra_minutes,
+        reopened=reopen,
+        note=note or "",
+    )
+    enrollment_activity_record(enrollment_id=enrollment.pk)  # progress (next step) follows on commit
+    return override

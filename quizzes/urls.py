@@ -8,4 +8,5 @@ urlpatterns = [
     path("quizzes/<int:quiz_id>/move/", views.QuizMoveView.as_view(), name="quiz-move"),
     path("quizzes/<int:quiz_id>/regrade/", views.QuizRegradeView.as_view(), name="quiz-regrade"),
     path("quizzes/<int:quiz_id>/regrades/", views.QuizRegradesView.as_view(), name="quiz-regrades"),
+    path("quizzes/<int:quiz_id>/overrides/", views.QuizOverridesView.as_view(), name="quiz-overrides"),
 ]

@@ -1,6 +1,6 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -218,5 +218,69 @@ def regrade_data(run) -> dict:
                 "new_passed": c.new_passed,
             }
             for c in run.changes.all()
+        ],
+    }
+
+
+# --- Overrides (accommodations) --------------------------------------------------------------------
+class QuizOverridesView(QuizAuthoringView):
+    @extend_schema(
+        summary="Per-learner overrides of a quiz (its course's instructors and admins), with their audit.",
+        responses={200: authoring.OverrideOutputSerializer(many=True), **ERRORS_401, **ERRORS_403, **ERRORS_404},
+    )
+    def get(self, request, quiz_id: int):
+        authoring_gate(user=request.user)
+        quiz = self.get_quiz(quiz_id)
+        course_write_access(user=request.user, course=quiz.course)
+        return Response([override_data(o, quiz) for o in selectors.quiz_override_list(quiz=quiz)])
+
+    @extend_schema(
+        summary="Grant one learner extra attempts or time on a quiz, or reopen it (an accommodation).",
+        description="The values replace the learner's previous ones (left out: kept); `reopen` gives as many extra "
+        "attempts as leave them one from now. Audited (who, when, why). The learner's quiz (`max_attempts`, "
+        "`attempts_left`), the progress's `next_step` and timed starts follow at once; answers are revealed "
+        "only once the extra attempts are used too. The learner must be enrolled (400 naming `learner`).",
+        request=authoring.OverrideInputSerializer,
+        responses={
+            200: authoring.OverrideOutputSerializer,
+            **ERRORS_400,
+            **ERRORS_401,
+            **ERRORS_403,
+            **ERRORS_404,
+        },
+    )
+    def post(self, request, quiz_id: int):
+        authoring_gate(user=request.user)
+        quiz = self.get_quiz(quiz_id)
+        course_write_access(user=request.user, course=quiz.course)
+        data = authoring.OverrideInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        learner = selectors.learner_by_name(name=values.pop("learner"))
+        if learner is None:
+            raise ValidationError({"learner": ["No user with this username or email."]})
+        override = services.quiz_override_grant(quiz=quiz, learner=learner, granted_by=request.user, **values)
+        override = selectors.quiz_override_list(quiz=quiz).get(pk=override.pk)
+        return Response(override_data(override, quiz))
+
+
+def override_data(override, quiz) -> dict:
+    return {
+        "id": override.pk,
+        "learner": override.learner.username,
+        "extra_attempts": override.extra_attempts,
+        "extra_minutes": override.extra_minutes,
+        "attempts_allowed": quiz.max_attempts + override.extra_attempts,
+        "updated_at": override.updated_at,
+        "grants": [
+            {
+                "granted_by": g.granted_by.username if g.granted_by else None,
+                "granted_at": g.granted_at,
+                "extra_attempts": g.extra_attempts,
+                "extra_minutes": g.extra_minutes,
+                "reopened": g.reopened,
+                "note": g.note,
+            }
+            for g in override.grants.all()
         ],
     }
