@@ -8,6 +8,7 @@ whoever now completes, exactly once. A regrade never revokes an issued certifica
 enrollment stays completed (revocation is a separate admin act)."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -196,3 +197,18 @@ def regrade_list(*, quiz: Quiz):
 def quiz_stale_attempts(*, quiz: Quiz) -> int:
     """Submitted attempts graded on an older version of the questions (no regrade since)."""
     return _submitted(quiz).filter(graded_key_version__lt=quiz.key_version).count()
+
+
+REGRADE_LOST_AFTER = timedelta(minutes=10)
+
+
+def regrades_unfinished(*, now, limit: int) -> list[int]:
+    """Regrades pending or running for a while (their message may be lost, their worker gone): the
+    reconcile sweep sends them again (``learning.progress.tasks.reconcile_run``)."""
+    return list(
+        Regrade.objects.filter(
+            status__in=[Regrade.Status.PENDING, Regrade.Status.RUNNING], created_at__lt=now - REGRADE_LOST_AFTER
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )

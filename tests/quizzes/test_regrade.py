@@ -236,3 +236,21 @@ def test_learners_and_other_instructors_may_not_regrade(world, other_learner):
     outsider = UserFactory()
     assert client_for(outsider).get(f"/api/quizzes/{world.quiz['id']}/regrades/").status_code in (403, 404)
     assert world.regrade(dry_run="maybe").status_code == 400
+
+
+def test_the_reconcile_sweep_resumes_a_lost_regrade(world, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from learning.progress.tasks import reconcile_run
+
+    world.fix_key()
+    quiz = QuizAttempt.objects.first().quiz
+    run = Regrade.objects.create(quiz=quiz, requested_by=world.instructor, key_version=quiz.key_version)  # message lost
+    assert reconcile_run()["unfinished_regrades"] == 0  # too recent to be called lost
+    Regrade.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reconcile_run()["unfinished_regrades"] == 1
+    run.refresh_from_db()
+    assert run.status == "done" and run.attempts_changed == 4
