@@ -304,6 +304,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 REMINDER_INACTIVE_DAYS = env_int("REMINDER_INACTIVE_DAYS", 7)
 RECONCILE_BATCH_SIZE = env_int("RECONCILE_BATCH_SIZE", 500)
+# Learners whose attempts one regrade batch (one transaction) grades again.
+QUIZ_REGRADE_BATCH_LEARNERS = env_int("QUIZ_REGRADE_BATCH_LEARNERS", 200)
 
 # --- Email ---------------------------------------------------------------------------------
 # Django 6.1 mailers, built from the environment. Default: one file per message under var/mail/.

@@ -10,6 +10,7 @@ enrollment stays completed (revocation is a separate admin act)."""
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,7 +21,12 @@ from quizzes.models import AttemptAnswer, Question, Quiz, QuizAttempt, Regrade, 
 from quizzes.selectors import _quiz_questions_read, quiz_answer_key
 from quizzes.services import answer_loaded, attempt_answer_rows, grade_results_stored
 
-LEARNERS_PER_BATCH = 200
+
+def _batch_size() -> int:
+    return LEARNERS_PER_BATCH or settings.QUIZ_REGRADE_BATCH_LEARNERS
+
+
+LEARNERS_PER_BATCH = 0  # 0: settings.QUIZ_REGRADE_BATCH_LEARNERS (tests set it directly)
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,7 @@ def regrade_batch(*, regrade_id: int) -> bool:
         .filter(learner_id__gt=regrade.watermark)
         .order_by("learner_id")
         .values_list("learner_id", flat=True)
-        .distinct()[:LEARNERS_PER_BATCH]
+        .distinct()[: _batch_size()]
     )
     if not learners:
         regrade.status, regrade.finished_at = Regrade.Status.DONE, now
