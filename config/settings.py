@@ -302,6 +302,12 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "events.models.WebhookDelivery.Status",
         "NextStepKindEnum": "learning.catalog.serializers.NEXT_STEP_KINDS",
         "QuestionKindEnum": "quizzes.models.Question.Kind",
+        # the per-kind question shapes (a oneOf that validators can tell apart: each names its kinds)
+        "ChoiceKindEnum": ["single", "multiple"],
+        "NumericKindEnum": ["numeric"],
+        "TextKindEnum": ["text"],
+        "OrderingKindEnum": ["ordering"],
+        "MatchingKindEnum": ["matching"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -341,6 +347,7 @@ CELERY_TASK_QUEUES = [
 ]
 CELERY_TASK_ROUTES = {
     "courseware.tasks.*": {"queue": "progress"},
+    "quizzes.tasks.*": {"queue": "progress"},  # regrades: their progress recomputes follow on the same queue
     "notifications.tasks.*": {"queue": "email"},
     "events.tasks.*": {"queue": "webhooks"},
 }
@@ -372,6 +379,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 REMINDER_INACTIVE_DAYS = env_int("REMINDER_INACTIVE_DAYS", 7)
 RECONCILE_BATCH_SIZE = env_int("RECONCILE_BATCH_SIZE", 500)
+# Learners whose attempts one regrade batch (one transaction) grades again.
+QUIZ_REGRADE_BATCH_LEARNERS = env_int("QUIZ_REGRADE_BATCH_LEARNERS", 200)
 
 # --- Email ---------------------------------------------------------------------------------
 # Django 6.1 mailers, built from the environment. Default: one file per message under var/mail/.

@@ -15,7 +15,7 @@ from accounts.tokens import TOKEN_TABLE, token_sql_params, token_sql_where
 from config import rawsql
 from courseware.models import Certificate, Course, Enrollment
 from lessons.models import Lesson, LessonCompletion
-from quizzes.models import Quiz, QuizAttempt
+from quizzes.models import Quiz, QuizAttempt, QuizOverride
 
 
 # --- One learner's state in one course, in one round trip each ----------------------------------
@@ -108,6 +108,9 @@ def _items_sql(*, user: str = "%(user)s", course: str = "%(course)s", lead: str 
         FROM "{QuizAttempt._meta.db_table}"
         WHERE "learner_id" = {user} AND "course_id" = {course} AND "status" = %(submitted)s
         GROUP BY "quiz_id"
+        UNION ALL
+        SELECT 'o', {lead}"quiz_id", NULL, CAST(NULL AS {score_type}), "extra_attempts", 0
+        FROM "{QuizOverride._meta.db_table}" WHERE "learner_id" = {user} AND "course_id" = {course}
     """  # noqa: S608 (identifiers from model metadata only; every value is a parameter)
 
 
@@ -115,7 +118,8 @@ def learner_items(
     *, learner_id: int, course_id: int
 ) -> tuple[dict[int, datetime], dict[int, tuple[float | None, int, int, datetime | None]]]:
     """The learner's completed lessons ``{lesson_id: completed_at}`` and submitted-quiz standings
-    ``{quiz_id: (best score, passes, attempts, last submitted)}`` in one course: one query."""
+    ``{quiz_id: (best score, passes, attempts, last submitted[, extra attempts])}`` in one course (the
+    fifth item where an override gives the learner extra attempts): one query."""
     ready = _prefetched_take("items", (learner_id, course_id, None))
     if ready is not None:
         return ready
@@ -129,11 +133,17 @@ def learner_items(
 def _items_from_rows(rows) -> tuple[dict[int, datetime], dict[int, tuple]]:
     completed: dict[int, datetime] = {}
     standings: dict[int, tuple] = {}
+    extra: dict[int, int] = {}
     for kind, item_id, at, best, passes, tries in rows:
         if kind == "l":
             completed[item_id] = rawsql.aware(at)
+        elif kind == "o":  # an override: extra attempts for this learner
+            extra[item_id] = int(passes)
         else:
             standings[item_id] = (float(best) if best is not None else None, int(passes), int(tries), rawsql.aware(at))
+    for quiz_id, attempts in extra.items():
+        best, passes, tries, at = standings.get(quiz_id, (None, 0, 0, None))
+        standings[quiz_id] = (best, passes, tries, at, attempts)
     return completed, standings
 
 

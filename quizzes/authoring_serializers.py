@@ -6,7 +6,8 @@ anything else in a body is ignored."""
 from rest_framework import serializers
 
 from courseware.structure.positions import POSITION_MAX
-from quizzes.models import Question, Quiz
+from quizzes.kinds_serializers import QuestionInputField, QuestionOutputField
+from quizzes.models import Quiz
 from quizzes.services import SMALLINT_MAX
 
 
@@ -45,26 +46,21 @@ class PathErrorsMixin:
         return valid
 
 
-class ChoiceInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=500)
-    is_correct = serializers.BooleanField(default=False)
-    explanation = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=10_000, help_text="Feedback shown after submitting."
-    )
-
-
-class QuestionInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=10_000)
-    kind = serializers.ChoiceField(choices=Question.Kind.choices, default=Question.Kind.SINGLE)
-    choices = ChoiceInputSerializer(many=True, max_length=100)
-
-
 class _QuizOptionsSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=50_000)
     scoring = serializers.ChoiceField(choices=Quiz.Scoring.choices, required=False)
     reveal_answers = serializers.ChoiceField(choices=Quiz.Reveal.choices, required=False)
     time_limit_minutes = serializers.IntegerField(min_value=1, max_value=SMALLINT_MAX, required=False, allow_null=True)
-    shuffle = serializers.BooleanField(required=False)
+    shuffle = serializers.BooleanField(
+        required=False, help_text="Default true for new quizzes: choice, item and option order differ per attempt."
+    )
+    draw = serializers.IntegerField(
+        min_value=1,
+        max_value=SMALLINT_MAX,
+        required=False,
+        allow_null=True,
+        help_text="Each attempt gets this many questions drawn from the quiz's (null: all).",
+    )
 
 
 class QuizCreateInputSerializer(PathErrorsMixin, _QuizOptionsSerializer):
@@ -75,7 +71,9 @@ class QuizCreateInputSerializer(PathErrorsMixin, _QuizOptionsSerializer):
     )
     pass_percent = serializers.IntegerField(min_value=0, max_value=100, default=70)
     max_attempts = serializers.IntegerField(min_value=1, max_value=SMALLINT_MAX, default=3)
-    questions = QuestionInputSerializer(many=True, max_length=500, help_text="At least one.")
+    questions = serializers.ListField(
+        child=QuestionInputField(), max_length=500, help_text="At least one; one shape per kind."
+    )
 
 
 class QuizUpdateInputSerializer(PathErrorsMixin, _QuizOptionsSerializer):
@@ -83,11 +81,12 @@ class QuizUpdateInputSerializer(PathErrorsMixin, _QuizOptionsSerializer):
     slug = serializers.CharField(max_length=100, required=False)
     pass_percent = serializers.IntegerField(min_value=0, max_value=100, required=False)
     max_attempts = serializers.IntegerField(min_value=1, max_value=SMALLINT_MAX, required=False)
-    questions = QuestionInputSerializer(
-        many=True,
+    questions = serializers.ListField(
+        child=QuestionInputField(),
         max_length=500,
         required=False,
-        help_text="Replaces the questions, matched by position: updated in place, created, extras deleted.",
+        help_text="Replaces the questions: matched by `id` where given, else by position; updated in place "
+        "(attempts keep pointing at them, so a regrade can follow), created, extras deleted.",
     )
 
 
@@ -96,21 +95,6 @@ class QuizMoveInputSerializer(serializers.Serializer):
         min_value=1, required=False, allow_null=True, help_text="Id of a module of the same course; default: its own."
     )
     position = serializers.IntegerField(min_value=1, max_value=POSITION_MAX)
-
-
-class ChoiceAuthorOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-    is_correct = serializers.BooleanField()
-    explanation = serializers.CharField(allow_blank=True)
-
-
-class QuestionAuthorOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-    kind = serializers.ChoiceField(choices=Question.Kind.choices)
-    position = serializers.IntegerField()
-    choices = ChoiceAuthorOutputSerializer(many=True)
 
 
 class QuizAuthorOutputSerializer(serializers.Serializer):
@@ -127,6 +111,86 @@ class QuizAuthorOutputSerializer(serializers.Serializer):
     reveal_answers = serializers.ChoiceField(choices=Quiz.Reveal.choices)
     time_limit_minutes = serializers.IntegerField(allow_null=True)
     shuffle = serializers.BooleanField()
+    draw = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-    questions = QuestionAuthorOutputSerializer(many=True, help_text="With the right answers: authors only.")
+    questions = serializers.ListField(child=QuestionOutputField(), help_text="With the right answers: authors only.")
+
+
+class RegradeInputSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(default=False, help_text="true: say what would change, change nothing.")
+
+
+class RegradeAttemptChangeSerializer(serializers.Serializer):
+    attempt = serializers.IntegerField()
+    learner = serializers.CharField(help_text="The learner's username.")
+    old_score = serializers.FloatField(allow_null=True)
+    new_score = serializers.FloatField()
+    old_passed = serializers.BooleanField()
+    new_passed = serializers.BooleanField()
+
+
+class RegradeDryRunOutputSerializer(serializers.Serializer):
+    attempts = serializers.IntegerField(help_text="Submitted attempts graded again.")
+    changed = RegradeAttemptChangeSerializer(many=True, help_text="The attempts whose score or pass would change.")
+    newly_passed = serializers.ListField(
+        child=serializers.CharField(), help_text="Learners (usernames) who would start passing the quiz."
+    )
+    newly_failed = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Learners who would stop passing it (an issued certificate stays; a completed course stays "
+        "completed).",
+    )
+
+
+class RegradeQueuedOutputSerializer(serializers.Serializer):
+    regrade = serializers.IntegerField(help_text="The run's id (see regrades/); the one already open, if any.")
+    status = serializers.CharField()
+
+
+class RegradeOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    requested_by = serializers.CharField(allow_null=True, help_text="Username of who asked.")
+    status = serializers.ChoiceField(choices=["pending", "running", "done"])
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    key_version = serializers.IntegerField()
+    attempts = serializers.IntegerField()
+    attempts_changed = serializers.IntegerField()
+    newly_passed = serializers.IntegerField()
+    newly_failed = serializers.IntegerField()
+    changes = RegradeAttemptChangeSerializer(many=True)
+
+
+class OverrideInputSerializer(serializers.Serializer):
+    learner = serializers.CharField(max_length=150, help_text="Username, email or id of an enrolled learner.")
+    extra_attempts = serializers.IntegerField(
+        min_value=0, max_value=1000, required=False, help_text="Attempts beyond max_attempts (replaces the last)."
+    )
+    extra_minutes = serializers.IntegerField(
+        min_value=0, max_value=10_000, required=False, help_text="Minutes added to a timed quiz's limit."
+    )
+    reopen = serializers.BooleanField(
+        default=False, help_text="Give as many extra attempts as leave the learner one, from now."
+    )
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, help_text="Why (kept in the audit).")
+
+
+class OverrideGrantSerializer(serializers.Serializer):
+    granted_by = serializers.CharField(allow_null=True)
+    granted_at = serializers.DateTimeField()
+    extra_attempts = serializers.IntegerField()
+    extra_minutes = serializers.IntegerField()
+    reopened = serializers.BooleanField()
+    note = serializers.CharField(allow_blank=True)
+
+
+class OverrideOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    learner = serializers.CharField(help_text="The learner's username.")
+    extra_attempts = serializers.IntegerField()
+    extra_minutes = serializers.IntegerField()
+    attempts_allowed = serializers.IntegerField(help_text="max_attempts + extra_attempts.")
+    updated_at = serializers.DateTimeField()
+    grants = OverrideGrantSerializer(many=True, help_text="The audit, newest first.")

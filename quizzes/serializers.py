@@ -1,21 +1,7 @@
 from rest_framework import serializers
 
-from quizzes.models import Question, QuizAttempt
-
-
-class ChoiceOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-    is_correct = serializers.BooleanField(required=False, help_text="Only for the course's instructors and admins.")
-    explanation = serializers.CharField(required=False, help_text="Only for the course's instructors and admins.")
-
-
-class QuestionOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-    kind = serializers.ChoiceField(choices=Question.Kind.choices)
-    position = serializers.IntegerField()
-    choices = ChoiceOutputSerializer(many=True)
+from quizzes.kinds_serializers import AnswerInputField, QuestionOutputField, QuestionResultSerializer
+from quizzes.models import QuizAttempt
 
 
 class QuizOutputSerializer(serializers.Serializer):
@@ -30,6 +16,7 @@ class QuizOutputSerializer(serializers.Serializer):
     scoring = serializers.CharField()
     time_limit_minutes = serializers.IntegerField(allow_null=True)
     shuffle = serializers.BooleanField()
+    draw = serializers.IntegerField(allow_null=True, help_text="Questions drawn per attempt (null: all).")
     attempts_used = serializers.IntegerField()
     attempts_left = serializers.IntegerField(
         help_text="Attempts the caller may still take (allowed after passing too: the best score counts)."
@@ -37,16 +24,13 @@ class QuizOutputSerializer(serializers.Serializer):
     passed = serializers.BooleanField(help_text="The caller passed this quiz in some attempt.")
     best_score = serializers.FloatField(allow_null=True)
     open_attempt = serializers.IntegerField(allow_null=True, help_text="Id of the started, unsubmitted attempt.")
-    questions = QuestionOutputSerializer(many=True)
-
-
-class AnswerInputSerializer(serializers.Serializer):
-    question = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    choices = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=100)
+    questions = serializers.ListField(
+        child=QuestionOutputField(), help_text="One shape per kind; the key only for instructors and admins."
+    )
 
 
 class AttemptInputSerializer(serializers.Serializer):
-    answers = AnswerInputSerializer(many=True, min_length=1, max_length=1000)  # answering nothing is a 400
+    answers = serializers.ListField(child=AnswerInputField(), min_length=1, max_length=1000)  # nothing: 400
 
 
 class ChoiceFeedbackSerializer(serializers.Serializer):
@@ -62,7 +46,7 @@ class ChoiceFeedbackSerializer(serializers.Serializer):
 class QuestionFeedbackSerializer(serializers.Serializer):
     question = serializers.IntegerField()
     text = serializers.CharField()
-    correct = serializers.BooleanField()
+    correct = serializers.BooleanField(allow_null=True, help_text="Choice kinds; null for the others (see results).")
     selected = serializers.ListField(child=serializers.IntegerField())
     choices = ChoiceFeedbackSerializer(many=True)
 
@@ -78,8 +62,13 @@ class AttemptOutputSerializer(serializers.Serializer):
     score = serializers.FloatField(allow_null=True, help_text="0–100")
     passed = serializers.BooleanField()
     answers_revealed = serializers.BooleanField()
-    feedback = QuestionFeedbackSerializer(many=True, allow_null=True)
+    feedback = QuestionFeedbackSerializer(many=True, allow_null=True, help_text="Per question, choice by choice.")
+    results = QuestionResultSerializer(
+        many=True, allow_null=True, help_text="Per question: points; the key once answers are revealed."
+    )
 
 
 class AttemptStartOutputSerializer(AttemptOutputSerializer):
-    questions = QuestionOutputSerializer(many=True, help_text="In this attempt's order (shuffled quizzes).")
+    questions = serializers.ListField(
+        child=QuestionOutputField(), help_text="This attempt's questions (drawn), in its order (shuffled quizzes)."
+    )

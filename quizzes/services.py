@@ -25,9 +25,17 @@ from courseware.structure.positions import (
     position_validate,
 )
 from events.services import event_record
-from quizzes.grading import AnswerError, grade, validate_answers
-from quizzes.models import AttemptAnswer, Choice, Question, Quiz, QuizAttempt
-from quizzes.selectors import answers_revealed_given, attempt_seed, quiz_answer_key, quiz_questions
+from quizzes.grading import AnswerError, Grade, grade, validate_answers
+from quizzes.models import AttemptAnswer, Question, Quiz, QuizAttempt, QuizOverride, QuizOverrideGrant
+from quizzes.questions import question_specs_validate, questions_write
+from quizzes.selectors import (
+    answers_revealed_given,
+    attempt_questions,
+    attempt_seed,
+    drawn_question_ids,
+    quiz_answer_key,
+    quiz_questions,
+)
 
 
 def _lock_enrollment(enrollment: Enrollment) -> Enrollment:
@@ -36,12 +44,10 @@ def _lock_enrollment(enrollment: Enrollment) -> Enrollment:
     return Enrollment.objects.select_for_update().get(pk=enrollment.pk)
 
 
-def _next_number(*, quiz: Quiz, learner: User, used: int | None = None) -> int:
-    if used is None:
-        used = QuizAttempt.objects.filter(quiz=quiz, learner=learner).count()
-    if used >= quiz.max_attempts:
+def _next_number(*, quiz: Quiz, used: int, allowed: int) -> int:
+    if used >= allowed:
         raise Conflict(
-            f"No attempts left: this quiz allows {quiz.max_attempts} attempt(s) and all have been used.",
+            f"No attempts left: this quiz allows {allowed} attempt(s) and all have been used.",
             code="max_attempts_reached",
         )
     return used + 1
@@ -69,9 +75,12 @@ def _start(*, quiz: Quiz, learner: User, enrollment: Enrollment) -> tuple[QuizAt
     open_attempt = QuizAttempt.objects.filter(quiz=quiz, learner=learner, status=QuizAttempt.Status.IN_PROGRESS).first()
     if open_attempt:
         return open_attempt, False
-    number = _next_number(quiz=quiz, learner=learner)
+    tally = _attempt_tally(quiz_id=quiz.pk, learner_id=learner.pk)
+    number = _next_number(quiz=quiz, used=tally["used"], allowed=quiz.max_attempts + tally["extra_attempts"])
     now = timezone.now()
-    deadline = now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
+    minutes = quiz.time_limit_minutes + tally["extra_minutes"] if quiz.time_limit_minutes else None
+    deadline = now + timedelta(minutes=minutes) if minutes else None
+    seed = attempt_seed(quiz_id=quiz.pk, learner_id=learner.pk, number=number)
     try:
         with transaction.atomic():
             attempt = QuizAttempt.objects.create(
@@ -81,11 +90,58 @@ def _start(*, quiz: Quiz, learner: User, enrollment: Enrollment) -> tuple[QuizAt
                 number=number,
                 status=QuizAttempt.Status.IN_PROGRESS,
                 deadline=deadline,
-                seed=attempt_seed(quiz_id=quiz.pk, learner_id=learner.pk, number=number),
+                seed=seed,
+                question_ids=drawn_question_ids(quiz=quiz, questions=quiz_questions(quiz=quiz), seed=seed),
             )
     except IntegrityError:
         raise Conflict("Another attempt was started at the same time; try again.", code="attempt_conflict")
     return attempt, True
+
+
+def answer_stored(answer: dict) -> dict:
+    """A validated answer (``grading.validate_answers``) as the attempt keeps it (JSON)."""
+    if "pairs" in answer:
+        return {"pairs": [{"prompt": p, "option": o} for p, o in answer["pairs"].items()]}
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in answer.items()}
+
+
+def answer_loaded(answer: dict) -> dict:
+    """``answer_stored`` read back, as ``grading.grade`` takes it."""
+    if "pairs" in answer:
+        return {"pairs": {p["prompt"]: p["option"] for p in answer["pairs"]}}
+    if "choices" in answer:
+        return {"choices": tuple(answer["choices"])}
+    if "order" in answer:
+        return {"order": tuple(answer["order"])}
+    return {"value": answer.get("value")}
+
+
+def grade_results_stored(result: Grade) -> list[dict]:
+    return [
+        {
+            "question": r.question_id,
+            "points_awarded": str(r.points_awarded),
+            "points_possible": r.points_possible,
+            "correct": r.correct,
+        }
+        for r in result.results
+    ]
+
+
+def attempt_answer_rows(*, attempt: QuizAttempt, result: Grade) -> list[AttemptAnswer]:
+    return [
+        AttemptAnswer(
+            attempt=attempt,
+            question_id=r.question_id,
+            choices=list(r.selected) if r.response is None else [],
+            response=r.response,
+            is_correct=r.correct,
+            credit=r.credit,
+            points_awarded=r.points_awarded,
+            points_possible=r.points_possible,
+        )
+        for r in result.results
+    ]
 
 
 @dataclass(frozen=True)
@@ -117,16 +173,25 @@ def _attempt_tally(*, quiz_id: int, learner_id: int) -> dict[str, int | None]:
     and passed: one read (under the caller's lock) whatever their number, written once (the ORM
     compiles a filtered aggregate again on every call, about as long as the database takes)."""
     S = QuizAttempt.Status
+    override = f'FROM "{QuizOverride._meta.db_table}" o WHERE o.quiz_id = %s AND o.learner_id = %s'
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*), MAX(CASE WHEN status = %s THEN id END), "  # noqa: S608
             "COALESCE(SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), 0), "
-            "COALESCE(SUM(CASE WHEN status = %s AND passed THEN 1 ELSE 0 END), 0) "
+            "COALESCE(SUM(CASE WHEN status = %s AND passed THEN 1 ELSE 0 END), 0), "
+            f"(SELECT o.extra_attempts {override}), (SELECT o.extra_minutes {override}) "
             f'FROM "{QuizAttempt._meta.db_table}" WHERE quiz_id = %s AND learner_id = %s',
-            [S.IN_PROGRESS, S.SUBMITTED, S.SUBMITTED, quiz_id, learner_id],
+            [S.IN_PROGRESS, S.SUBMITTED, S.SUBMITTED, quiz_id, learner_id, quiz_id, learner_id, quiz_id, learner_id],
         )
-        used, open_id, submitted, passed = cursor.fetchone()
-    return {"used": used, "open_id": open_id, "submitted": int(submitted), "passed": int(passed)}
+        used, open_id, submitted, passed, extra_attempts, extra_minutes = cursor.fetchone()
+    return {
+        "used": used,
+        "open_id": open_id,
+        "submitted": int(submitted),
+        "passed": int(passed),
+        "extra_attempts": int(extra_attempts or 0),  # a per-learner override (accommodation)
+        "extra_minutes": int(extra_minutes or 0),
+    }
 
 
 @transaction.atomic
@@ -135,11 +200,6 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
     # learner's submissions run one after another (as _lock_enrollment does for starts).
     enrollment_activity_record(enrollment_id=enrollment.pk)  # the progress pipeline follows on commit
     questions = quiz_questions(quiz=quiz)
-    key = quiz_answer_key(questions=questions)
-    try:
-        selected = validate_answers(key, answers)
-    except AnswerError as exc:
-        raise ApplicationError(exc.message, field=exc.path, code="invalid_answer")
     now = timezone.now()
     tally = _attempt_tally(quiz_id=quiz.pk, learner_id=learner.pk)
     attempt = QuizAttempt.objects.get(pk=tally["open_id"]) if tally["open_id"] else None
@@ -150,33 +210,34 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
             code="attempt_not_started",
         )
     if attempt is None:
-        number = _next_number(quiz=quiz, learner=learner, used=tally["used"])
+        number = _next_number(quiz=quiz, used=tally["used"], allowed=quiz.max_attempts + tally["extra_attempts"])
+        seed = attempt_seed(quiz_id=quiz.pk, learner_id=learner.pk, number=number)
         attempt = QuizAttempt(
             quiz=quiz,
             learner=learner,
             course_id=quiz.course_id,
             number=number,
-            seed=attempt_seed(quiz_id=quiz.pk, learner_id=learner.pk, number=number),
+            seed=seed,
+            question_ids=drawn_question_ids(quiz=quiz, questions=questions, seed=seed),
         )
+    asked = attempt_questions(quiz=quiz, questions=questions, seed=attempt.seed, question_ids=attempt.question_ids)
+    key = quiz_answer_key(questions=sorted(asked, key=lambda q: q.position))
+    try:
+        given = validate_answers(key, answers)
+    except AnswerError as exc:
+        raise ApplicationError(exc.message, field=exc.path, code="invalid_answer")
     late = attempt.deadline is not None and now > attempt.deadline
-    result = grade(key, selected, scoring=quiz.scoring, pass_percent=quiz.pass_percent)
+    result = grade(key, given, scoring=quiz.scoring, pass_percent=quiz.pass_percent)
     attempt.status = QuizAttempt.Status.SUBMITTED
     attempt.submitted_at = now
-    attempt.answers = [{"question": qid, "choices": list(choices)} for qid, choices in selected.items()]
+    attempt.answers = [{"question": qid, **answer_stored(answer)} for qid, answer in given.items()]
     attempt.score = 0 if late else result.score
     attempt.passed = False if late else result.passed
+    attempt.results = [] if late else grade_results_stored(result)
+    attempt.graded_key_version = quiz.key_version
     attempt.save()
     if not late:
-        AttemptAnswer.objects.bulk_create(
-            AttemptAnswer(
-                attempt=attempt,
-                question_id=r.question_id,
-                choices=list(r.selected),
-                is_correct=r.correct,
-                credit=r.credit,
-            )
-            for r in result.results
-        )
+        AttemptAnswer.objects.bulk_create(attempt_answer_rows(attempt=attempt, result=result))
         event_record(
             type="quiz.attempt_graded",
             course_id=quiz.course_id,
@@ -191,7 +252,10 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
             },
         )
     revealed = answers_revealed_given(
-        quiz=quiz, submitted=tally["submitted"] + 1, passed=tally["passed"] + bool(attempt.passed)
+        quiz=quiz,
+        submitted=tally["submitted"] + 1,
+        passed=tally["passed"] + bool(attempt.passed),
+        extra_attempts=tally["extra_attempts"],
     )
     return Submission(attempt=attempt, answers_revealed=revealed), late
 
@@ -199,7 +263,7 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
 # --- Authoring --------------------------------------------------------------------------------------
 QUIZ_FIELDS = (
     "slug", "title", "description", "pass_percent", "max_attempts", "scoring", "reveal_answers",
-    "time_limit_minutes", "shuffle",
+    "time_limit_minutes", "shuffle", "draw",
 )  # fmt: skip
 SMALLINT_MAX = 32767
 CHOICE_TEXT_MAX = 500
@@ -226,86 +290,13 @@ def _quiz_check(quiz: Quiz) -> None:
 
 
 def quiz_questions_validate(*, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Check a quiz's questions (``{text, kind, choices: [{text, is_correct, explanation}]}``) and
-    return them normalised. Every problem is reported at once, keyed by its path
-    (``questions[2].choices``, ``questions[0].choices[1].text``; indexes from 0)."""
-    errors: dict[str, list[str]] = {}
-    if not questions:
-        raise ValidationError({"questions": ["A quiz needs at least one question."]})
-    result = []
-    for i, question in enumerate(questions):
-        path = f"questions[{i}]"
-        text = (question.get("text") or "").strip()
-        if not text:
-            errors[f"{path}.text"] = ["This field may not be blank."]
-        kind = question.get("kind") or Question.Kind.SINGLE
-        if kind not in Question.Kind.values:
-            errors[f"{path}.kind"] = [f"Must be one of {', '.join(Question.Kind.values)}."]
-        choices = []
-        for j, choice in enumerate(question.get("choices") or []):
-            choice_text = (choice.get("text") or "").strip()
-            if not choice_text:
-                errors[f"{path}.choices[{j}].text"] = ["This field may not be blank."]
-            elif len(choice_text) > CHOICE_TEXT_MAX:
-                errors[f"{path}.choices[{j}].text"] = [f"At most {CHOICE_TEXT_MAX} characters."]
-            choices.append(
-                {
-                    "text": choice_text,
-                    "is_correct": bool(choice.get("is_correct")),
-                    "explanation": (choice.get("explanation") or "").strip(),
-                }
-            )
-        correct = sum(c["is_correct"] for c in choices)
-        if len(choices) < 2:
-            errors[f"{path}.choices"] = [f"A question needs at least 2 choices (has {len(choices)})."]
-        elif kind == Question.Kind.SINGLE and correct != 1:
-            errors[f"{path}.choices"] = [f"A single-choice question needs exactly one correct choice (has {correct})."]
-        elif kind == Question.Kind.MULTIPLE and correct < 1:
-            errors[f"{path}.choices"] = ["A multiple-choice question needs at least one correct choice."]
-        result.append({"text": text, "kind": kind, "choices": choices})
-    if errors:
-        raise ValidationError(errors)
-    return result
+    """Check a quiz's questions, every kind (``quizzes.questions``); errors keyed by path."""
+    return question_specs_validate(questions=questions)
 
 
-def _questions_replace(*, quiz: Quiz, questions: list[dict[str, Any]]) -> bool:
-    """Write ``questions`` (validated) to ``quiz``, matched by position like the course importer:
-    update in place, create the new, delete the extra. Returns whether anything changed."""
-    existing = {q.position: q for q in Question.objects.filter(quiz=quiz).prefetch_related("choices")}
-    changed = False
-    for position, spec in enumerate(questions, start=1):
-        question = existing.pop(position, None)
-        if question is None:
-            question = Question.objects.create(quiz=quiz, text=spec["text"], kind=spec["kind"], position=position)
-            choices: dict[int, Choice] = {}
-            changed = True
-        else:
-            fields = [name for name in ("text", "kind") if getattr(question, name) != spec[name]]
-            if fields:
-                for name in fields:
-                    setattr(question, name, spec[name])
-                question.save(update_fields=fields)
-                changed = True
-            choices = {c.position: c for c in question.choices.all()}
-        for choice_position, values in enumerate(spec["choices"], start=1):
-            choice = choices.pop(choice_position, None)
-            if choice is None:
-                Choice.objects.create(question=question, position=choice_position, **values)
-                changed = True
-                continue
-            fields = [name for name, value in values.items() if getattr(choice, name) != value]
-            if fields:
-                for name in fields:
-                    setattr(choice, name, values[name])
-                choice.save(update_fields=fields)
-                changed = True
-        if choices:
-            Choice.objects.filter(pk__in=[c.pk for c in choices.values()]).delete()
-            changed = True
-    if existing:
-        Question.objects.filter(pk__in=[q.pk for q in existing.values()]).delete()
-        changed = True
-    return changed
+def _draw_check(*, draw: int | None, count: int) -> None:
+    if draw is not None and not 1 <= draw <= count:
+        raise ValidationError({"draw": [f"Must be empty or between 1 and the number of questions ({count})."]})
 
 
 @transaction.atomic
@@ -321,7 +312,8 @@ def quiz_create(
     scoring: str = Quiz.Scoring.ALL_OR_NOTHING,
     reveal_answers: str = Quiz.Reveal.AFTER_PASS_OR_LAST_ATTEMPT,
     time_limit_minutes: int | None = None,
-    shuffle: bool = False,
+    shuffle: bool = True,
+    draw: int | None = None,
     description: str = "",
 ) -> Quiz:
     """Add a quiz with its questions and choices to ``module`` at ``position`` (default: after the last
@@ -346,14 +338,16 @@ def quiz_create(
         reveal_answers=reveal_answers,
         time_limit_minutes=time_limit_minutes,
         shuffle=shuffle,
+        draw=draw,
         position=1,
     )
     _quiz_check(quiz)
     questions = quiz_questions_validate(questions=questions)
+    _draw_check(draw=draw, count=len(questions))
     quiz.position = position_make_room(siblings=siblings, position=position)
     with content_save_guard():
         quiz.save()
-    _questions_replace(quiz=quiz, questions=questions)
+    questions_write(quiz=quiz, questions=questions)
     course_content_changed(course_id=module.course_id)
     return quiz
 
@@ -374,10 +368,13 @@ def quiz_update(*, quiz: Quiz, questions: list[dict[str, Any]] | None = None, **
     _quiz_check(quiz)
     if questions is not None:
         questions = quiz_questions_validate(questions=questions)
+    if "draw" in changed or questions is not None:
+        count = len(questions) if questions is not None else Question.objects.filter(quiz=quiz).count()
+        _draw_check(draw=quiz.draw, count=count)
     if changed:
         with content_save_guard():
             quiz.save(update_fields=[*changed, "updated_at"])
-    if questions is not None and _questions_replace(quiz=quiz, questions=questions):
+    if questions is not None and questions_write(quiz=quiz, questions=questions):
         if not changed:
             quiz.save(update_fields=["updated_at"])
         changed.append("questions")
@@ -401,3 +398,46 @@ def quiz_delete(*, quiz: Quiz) -> None:
 def quiz_move(*, quiz: Quiz, position: int, module: Module | None = None) -> Quiz:
     """Move a quiz to ``position`` in ``module`` (default: its own module) of the same course."""
     return module_item_move(item=quiz, position=position, module=module)
+
+
+# --- Overrides (accommodations) -----------------------------------------------------------------------
+@transaction.atomic
+def quiz_override_grant(
+    *,
+    quiz: Quiz,
+    learner: User,
+    granted_by: User | None,
+    extra_attempts: int | None = None,
+    extra_minutes: int | None = None,
+    reopen: bool = False,
+    note: str = "",
+) -> QuizOverride:
+    """Give one enrolled learner extra attempts and/or extra minutes on ``quiz`` (the values replace the
+    previous ones; left out: kept), or ``reopen`` it: as many extra attempts as leave them one from now.
+    Audited; the learner's quiz and progress answers follow at once, and their progress is recomputed
+    (a learner stuck on a sequential course's quiz gets a next step again)."""
+    enrollment = Enrollment.objects.select_for_update().filter(course_id=quiz.course_id, learner=learner).first()
+    if enrollment is None:
+        raise ValidationError({"learner": [f"{learner.username} is not enrolled in this course."]})
+    override, _ = QuizOverride.objects.get_or_create(quiz=quiz, learner=learner, defaults={"course_id": quiz.course_id})
+    override = QuizOverride.objects.select_for_update().get(pk=override.pk)
+    if extra_attempts is not None:
+        override.extra_attempts = extra_attempts
+    if extra_minutes is not None:
+        override.extra_minutes = extra_minutes
+    if reopen:
+        used = QuizAttempt.objects.filter(quiz=quiz, learner=learner).count()
+        override.extra_attempts = max(override.extra_attempts, used + 1 - quiz.max_attempts)
+    if not 0 <= override.extra_attempts <= SMALLINT_MAX - quiz.max_attempts:
+        raise ValidationError({"extra_attempts": ["Too many attempts."]})
+    override.save()
+    QuizOverrideGrant.objects.create(
+        override=override,
+        granted_by=granted_by,
+        extra_attempts=override.extra_attempts,
+        extra_minutes=override.extra_minutes,
+        reopened=reopen,
+        note=note or "",
+    )
+    enrollment_activity_record(enrollment_id=enrollment.pk)  # progress (next step) follows on commit
+    return override

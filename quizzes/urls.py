@@ -6,4 +6,7 @@ from quizzes import views
 urlpatterns = [
     path("modules/<int:module_id>/quizzes/", views.ModuleQuizzesView.as_view(), name="module-quizzes"),
     path("quizzes/<int:quiz_id>/move/", views.QuizMoveView.as_view(), name="quiz-move"),
+    path("quizzes/<int:quiz_id>/regrade/", views.QuizRegradeView.as_view(), name="quiz-regrade"),
+    path("quizzes/<int:quiz_id>/regrades/", views.QuizRegradesView.as_view(), name="quiz-regrades"),
+    path("quizzes/<int:quiz_id>/overrides/", views.QuizOverridesView.as_view(), name="quiz-overrides"),
 ]

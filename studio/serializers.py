@@ -78,6 +78,15 @@ class LessonFunnelSerializer(serializers.Serializer):
     completion_rate = serializers.FloatField(allow_null=True, help_text="% of all enrollments; null with none.")
 
 
+class ChoicePickSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    is_correct = serializers.BooleanField()
+    picks = serializers.IntegerField(help_text="First attempts that picked it.")
+    pick_rate = serializers.FloatField(allow_null=True, help_text="% of first attempts answering the question.")
+    strong_pick_rate = serializers.FloatField(allow_null=True, help_text="The same among strong learners.")
+
+
 class QuestionStatsSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     quiz = serializers.IntegerField()
@@ -88,6 +97,27 @@ class QuestionStatsSerializer(serializers.Serializer):
     first_attempts = serializers.IntegerField(help_text="First attempts (attempt number 1) graded on it.")
     first_attempts_right = serializers.IntegerField()
     first_attempt_right_rate = serializers.FloatField(allow_null=True, help_text="%; null before any attempt.")
+    points = serializers.IntegerField()
+    difficulty = serializers.FloatField(
+        allow_null=True, help_text="Share (0–1) of first attempts with full credit on it; null before any."
+    )
+    discrimination = serializers.FloatField(
+        allow_null=True,
+        help_text="Point-biserial correlation (−1…1) between full credit on it and the rest of the quiz's points, "
+        "over first attempts; null when undefined (fewer than 2, or no spread).",
+    )
+    choices = ChoicePickSerializer(many=True, help_text="Choice questions: how often each choice was picked.")
+    key_suspect = serializers.BooleanField(
+        help_text="Most strong learners (top third by score, at least 5) picked one wrong choice: check the key."
+    )
+    suspect_choice = serializers.IntegerField(allow_null=True, help_text="The choice they picked.")
+
+
+class QuizStalenessSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    stale_attempts = serializers.IntegerField(help_text="Submitted attempts graded on an older key.")
+    stale = serializers.BooleanField(help_text="The key changed since some attempts were graded: regrade them.")
 
 
 class CourseAnalyticsOutputSerializer(serializers.Serializer):
@@ -101,4 +131,5 @@ class CourseAnalyticsOutputSerializer(serializers.Serializer):
         allow_null=True, help_text="From enrollment to completion, over completed enrollments."
     )
     lessons = LessonFunnelSerializer(many=True, help_text="In course order.")
-    questions = QuestionStatsSerializer(many=True, help_text="In course order.")
+    questions = QuestionStatsSerializer(many=True, help_text="In course order, with item analysis.")
+    quizzes = QuizStalenessSerializer(many=True, help_text="In course order.")

@@ -1,7 +1,10 @@
 """factory-boy factories for every model the tests build."""
 
+from decimal import Decimal
+
 import factory
 from django.contrib.auth.models import Group
+from django.db import models
 
 from accounts.models import User
 from courseware.models import Certificate, Course, Enrollment, Module
@@ -179,8 +182,36 @@ def build_course(
     return course
 
 
+def add_every_kind(quiz: Quiz) -> Quiz:
+    """Append a numeric (3.5 ± 0.1), a text ("Paris"), an ordering (A, B, C) and a matching (a→1,
+    b→2, distractor 3) question to ``quiz``: rows created out of order, as the authoring service does."""
+    start = (quiz.questions.aggregate(n=models.Max("position"))["n"] or 0) + 1
+    QuestionFactory(quiz=quiz, position=start, kind="numeric", answer=Decimal("3.5"), tolerance=Decimal("0.1"))
+    QuestionFactory(quiz=quiz, position=start + 1, kind="text", accepted=["Paris"])
+    ordering = QuestionFactory(quiz=quiz, position=start + 2, kind="ordering", points=2)
+    for position, text in ((3, "C"), (1, "A"), (2, "B")):
+        ChoiceFactory(question=ordering, role="item", position=position, text=text)
+    matching = QuestionFactory(quiz=quiz, position=start + 3, kind="matching", points=2)
+    options = {p: ChoiceFactory(question=matching, role="option", position=p, text=f"{p}") for p in (3, 1, 2)}
+    for position, text in ((2, "b"), (1, "a")):
+        ChoiceFactory(question=matching, role="prompt", position=position, text=text, match=options[position])
+    return quiz
+
+
 def right_answers(quiz: Quiz) -> list[dict]:
-    return [
-        {"question": q.pk, "choices": [c.pk for c in q.choices.all() if c.is_correct]}
-        for q in quiz.questions.prefetch_related("choices")
-    ]
+    """The full key of ``quiz`` in attempt-answer shapes, for every kind."""
+    answers = []
+    for q in quiz.questions.prefetch_related("choices").order_by("position"):
+        rows = sorted(q.choices.all(), key=lambda c: c.position)
+        if q.kind == "numeric":
+            answers.append({"question": q.pk, "value": str(q.answer)})
+        elif q.kind == "text":
+            answers.append({"question": q.pk, "value": q.accepted[0]})
+        elif q.kind == "ordering":
+            answers.append({"question": q.pk, "order": [c.pk for c in rows if c.role == "item"]})
+        elif q.kind == "matching":
+            pairs = [{"prompt": c.pk, "option": c.match_id} for c in rows if c.role == "prompt"]
+            answers.append({"question": q.pk, "pairs": pairs})
+        else:
+            answers.append({"question": q.pk, "choices": [c.pk for c in rows if c.is_correct]})
+    return answers

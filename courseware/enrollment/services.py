@@ -169,6 +169,31 @@ def enrollments_bulk_create(*, course: Course, identifiers: list[str], actor: Us
 
 
 # --- Progress and certificates ------------------------------------------------------------------
+def enrollment_activity_record_many(*, course_id: int, learner_ids: list[int]) -> dict[int, int]:
+    """``enrollment_activity_record`` for many learners of one course at once (a regrade changed their
+    grades): one UPDATE that bumps ``activity_seq`` (not ``last_activity_at``: the learners did
+    nothing), then the signal once per enrollment, so the progress pipeline recomputes each after
+    commit. Returns ``{enrollment_id: activity_seq}``; learners without an enrollment are skipped."""
+    from django.db import connection
+
+    if not learner_ids:
+        return {}
+    table = Enrollment._meta.db_table
+    placeholders = ", ".join(["%s"] * len(learner_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" SET "activity_seq" = "activity_seq" + 1 '  # noqa: S608
+            f'WHERE "course_id" = %s AND "learner_id" IN ({placeholders}) RETURNING "id", "activity_seq"',
+            [course_id, *learner_ids],
+        )
+        numbered = dict(cursor.fetchall())
+    for enrollment_id, activity_seq in sorted(numbered.items()):
+        signals.learner_activity_recorded.send(
+            sender=Enrollment, enrollment_id=enrollment_id, activity_seq=activity_seq
+        )
+    return numbered
+
+
 def enrollment_activity_record(*, enrollment_id: int) -> int:
     """Note a learner's activity in the caller's transaction (a lesson completed, a quiz attempt
     submitted): stamp ``last_activity_at`` and bump ``activity_seq``. Returns the new sequence number,

@@ -32,6 +32,11 @@ class QuizView(QuizAuthoringView):
             raise NotFound("No quiz with this id.")
         return quiz
 
+    def extra_attempts(self, request, quiz) -> int:
+        """The caller's override on this quiz (an accommodation): extra attempts beyond ``max_attempts``."""
+        override = selectors.quiz_override_get(quiz=quiz, learner_id=request.user.pk)
+        return override.extra_attempts if override else 0
+
     def learner_access(self, request, quiz):
         access = content_access(user=request.user, course=quiz.course, module_id=quiz.module_id)
         if access.enrollment is None:
@@ -57,8 +62,10 @@ class QuizDetailView(QuizView, QuizDetailAuthoringView):
         else:
             number = open_attempt.number if open_attempt else len(attempts) + 1
             seed = selectors.attempt_seed(quiz_id=quiz.pk, learner_id=request.user.pk, number=number)
-            shown = selectors.questions_for_learner(quiz=quiz, questions=questions, seed=seed)
+            drawn = open_attempt.question_ids if open_attempt else None
+            shown = selectors.questions_for_learner(quiz=quiz, questions=questions, seed=seed, question_ids=drawn)
         scores = [a.score for a in submitted if a.score is not None]
+        allowed = quiz.max_attempts + self.extra_attempts(request, quiz)
         return Response(
             {
                 "id": quiz.pk,
@@ -68,12 +75,13 @@ class QuizDetailView(QuizView, QuizDetailAuthoringView):
                 "course": quiz.course.slug,
                 "module": quiz.module_id,
                 "pass_percent": quiz.pass_percent,
-                "max_attempts": quiz.max_attempts,
+                "max_attempts": allowed,
                 "scoring": quiz.scoring,
                 "time_limit_minutes": quiz.time_limit_minutes,
                 "shuffle": quiz.shuffle,
+                "draw": quiz.draw,
                 "attempts_used": len(attempts),
-                "attempts_left": max(0, quiz.max_attempts - len(attempts)),
+                "attempts_left": max(0, allowed - len(attempts)),
                 "passed": any(a.passed for a in submitted),
                 "best_score": float(max(scores)) if scores else None,
                 "open_attempt": open_attempt.pk if open_attempt else None,
@@ -103,7 +111,9 @@ class QuizAttemptsView(QuizView):
         self.learner_access(request, quiz)
         attempts = list(selectors.attempt_list(quiz=quiz, user=request.user))
         questions = selectors.quiz_questions(quiz=quiz)
-        revealed = selectors.answers_revealed(quiz=quiz, attempts=attempts)
+        revealed = selectors.answers_revealed(
+            quiz=quiz, attempts=attempts, extra_attempts=self.extra_attempts(request, quiz)
+        )
         paginator = _Pagination()
         page = paginator.paginate_queryset(attempts, request, view=self)
         data = [selectors.attempt_data(attempt=a, questions=questions, revealed=revealed) for a in page]
@@ -159,5 +169,7 @@ class QuizAttemptStartView(QuizView):
         attempt, created = services.quiz_attempt_start(quiz=quiz, learner=request.user, enrollment=access.enrollment)
         questions = selectors.quiz_questions(quiz=quiz)
         body = selectors.attempt_data(attempt=attempt, questions=questions, revealed=False)
-        body["questions"] = selectors.questions_for_learner(quiz=quiz, questions=questions, seed=attempt.seed)
+        body["questions"] = selectors.questions_for_learner(
+            quiz=quiz, questions=questions, seed=attempt.seed, question_ids=attempt.question_ids
+        )
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -19,6 +19,7 @@ class QuizStanding:
     best_score: float | None
     passed: bool
     attempts: int
+    extra_attempts: int = 0  # a per-learner override (accommodation)
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,10 @@ def progress_snapshot(*, learner_id: int, course_id: int, outline: list[dict] | 
     quizzes = {}
     last_quiz = None
     for quiz_id in quiz_ids:
-        best, passes, tries, last = standings.get(quiz_id, (None, 0, 0, None))
-        quizzes[quiz_id] = QuizStanding(quiz_id=quiz_id, best_score=best, passed=passes > 0, attempts=tries)
+        best, passes, tries, last, *extra = standings.get(quiz_id, (None, 0, 0, None))
+        quizzes[quiz_id] = QuizStanding(
+            quiz_id=quiz_id, best_score=best, passed=passes > 0, attempts=tries, extra_attempts=extra[0] if extra else 0
+        )
         if last and (last_quiz is None or last > last_quiz):
             last_quiz = last
     done_lessons = frozenset(completed) & lesson_ids
@@ -181,7 +184,8 @@ def next_step(*, outline: list[dict], snapshot: ProgressSnapshot, locked: set[in
                 return {"kind": "lesson", **_step(lesson, module)}
         for quiz in module["quizzes"]:
             standing = snapshot.quizzes.get(quiz["id"])
-            if not (standing and standing.passed) and (standing.attempts if standing else 0) < quiz["max_attempts"]:
+            allowed = quiz["max_attempts"] + (standing.extra_attempts if standing else 0)  # overrides count
+            if not (standing and standing.passed) and (standing.attempts if standing else 0) < allowed:
                 return {"kind": "quiz", **_step(quiz, module)}
     return None
 
@@ -209,8 +213,13 @@ def progress_report(*, enrollment: Enrollment, course: Course, certificate: dict
                     "best_score": standing.best_score if standing else None,
                     "passed": standing.passed if standing else False,
                     "attempts": standing.attempts if standing else 0,
-                    "max_attempts": quiz["max_attempts"],
-                    "attempts_left": max(0, quiz["max_attempts"] - (standing.attempts if standing else 0)),
+                    "max_attempts": quiz["max_attempts"] + (standing.extra_attempts if standing else 0),
+                    "attempts_left": max(
+                        0,
+                        quiz["max_attempts"]
+                        + (standing.extra_attempts if standing else 0)
+                        - (standing.attempts if standing else 0),
+                    ),
                 }
             )
     base = settings.PUBLIC_BASE_URL

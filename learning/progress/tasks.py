@@ -22,6 +22,8 @@ from learning.progress.reconcile import (
 from learning.progress.reminders import inactivity_reminders_queue
 from learning.progress.services import enrollment_progress_recompute
 from notifications.tasks import send_email
+from quizzes.regrade.services import regrades_unfinished
+from quizzes.tasks import regrade_run
 
 logger = logging.getLogger(__name__)
 
@@ -94,11 +96,15 @@ def reconcile_run(*, batch_size: int | None = None, now: datetime | None = None)
         certificate_email_queue(certificate=certificate)
     for email_id in lost:
         enqueue_on_commit(send_email, email_id)
+    unfinished = regrades_unfinished(now=now, limit=limit)
+    for regrade_id in unfinished:  # resumes after its last committed batch; a second runner waits on its lock
+        enqueue_on_commit(regrade_run, regrade_id)
     found = {
         "stale_progress": len(stale),
         "completed_without_certificate": len(uncertified),
         "certificates_without_email": len(unsent),
         "pending_emails": len(lost),
+        "unfinished_regrades": len(unfinished),
     }
     if any(found.values()):
         logger.info("reconcile: %s", ", ".join(f"{name}={count}" for name, count in found.items()))

@@ -20,7 +20,8 @@ from courseware.models import Course, Enrollment, Module
 from courseware.structure.changes import course_content_changed, course_touch
 from lessons.markdown import estimate_minutes, render_markdown
 from lessons.models import Lesson, LessonCompletion
-from quizzes.models import Choice, Question, Quiz, QuizAttempt
+from quizzes.models import Question, Quiz, QuizAttempt
+from quizzes.questions import questions_write
 from studio.coursecode.fields import COURSE_FILE, POSITION_MAX
 from studio.coursecode.load import publish_problems
 from studio.coursecode.spec import ContentError, CourseContentInvalid, CourseSpec, QuestionSpec
@@ -402,6 +403,7 @@ class _Importer:
                 "reveal_answers": spec.reveal_answers,
                 "time_limit_minutes": spec.time_limit_minutes,
                 "shuffle": spec.shuffle,
+                "draw": spec.draw,
             }
             quiz = existing.get(slug)
             if quiz is None:
@@ -426,39 +428,26 @@ class _Importer:
 
 
 def _questions_sync(quiz: Quiz, specs: list[QuestionSpec], *, existing: list[Question]) -> bool:
-    """Match questions by position (1, 2, ...) and choices by position within their question:
-    update in place, create the new, delete the extra. Returns whether anything changed."""
-    by_position = {q.position: q for q in existing}
-    changed = False
-    for position, spec in enumerate(specs, start=1):
-        question = by_position.pop(position, None)
-        if question is None:
-            question = Question.objects.create(quiz=quiz, text=spec.text, kind=spec.kind, position=position)
-            choices: dict[int, Choice] = {}
-            changed = True
-        else:
-            fields = _diff(question, {"text": spec.text, "kind": spec.kind})
-            if fields:
-                question.save(update_fields=fields)
-                changed = True
-            choices = {c.position: c for c in question.choices.all()}
-        for choice_position, choice_spec in enumerate(spec.choices, start=1):
-            values = {
-                "text": choice_spec.text,
-                "is_correct": choice_spec.correct,
-                "explanation": choice_spec.explanation,
-            }
-            choice = choices.pop(choice_position, None)
-            if choice is None:
-                Choice.objects.create(question=question, position=choice_position, **values)
-                changed = True
-            elif fields := _diff(choice, values):
-                choice.save(update_fields=fields)
-                changed = True
-        if choices:
-            Choice.objects.filter(pk__in=[c.pk for c in choices.values()]).delete()
-            changed = True
-    if by_position:
-        Question.objects.filter(pk__in=[q.pk for q in by_position.values()]).delete()
-        changed = True
-    return changed
+    """Match questions by position (1, 2, ...) and their choices, items and prompts by position, options
+    by text (``quizzes.questions.questions_write``, as the authoring API does): update in place, create
+    the new, delete the extra. Returns whether anything changed."""
+    del existing  # the writer reads the quiz's rows itself
+    return questions_write(quiz=quiz, questions=[_question_dict(spec) for spec in specs])
+
+
+def _question_dict(spec: QuestionSpec) -> dict[str, Any]:
+    return {
+        "id": None,
+        "text": spec.text,
+        "kind": spec.kind,
+        "points": spec.points,
+        "choices": [
+            {"id": None, "text": c.text, "is_correct": c.correct, "explanation": c.explanation} for c in spec.choices
+        ],
+        "answer": spec.answer,
+        "tolerance": (spec.tolerance if spec.tolerance is not None else Decimal(0)) if spec.kind == "numeric" else None,
+        "accepted": list(spec.accepted),
+        "items": [{"id": None, "text": text} for text in spec.items],
+        "pairs": [{"prompt": prompt, "option": option} for prompt, option in spec.pairs],
+        "distractors": list(spec.distractors),
+    }

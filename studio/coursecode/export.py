@@ -3,6 +3,7 @@ folder again yields the same course."""
 
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import yaml
 
 from courseware.models import Course
 from lessons.models import Lesson
-from quizzes.models import Quiz
+from quizzes.models import Question, Quiz
 from studio.coursecode.fields import COURSE_FILE, LESSON_SUFFIX, MODULE_FILE, QUIZ_SUFFIX
 
 
@@ -103,21 +104,48 @@ def _quiz_write(quiz: Quiz, folder: Path) -> None:
         "reveal_answers": quiz.reveal_answers,
         "time_limit_minutes": quiz.time_limit_minutes,
         "shuffle": quiz.shuffle,
-        "questions": [
-            {
-                "text": question.text,
-                "kind": question.kind,
-                "choices": [
-                    # A choice authored through the API may have no explanation: left out, as in the format.
-                    {"text": choice.text, "correct": choice.is_correct}
-                    | ({"explanation": choice.explanation} if choice.explanation else {})
-                    for choice in question.choices.all()
-                ],
-            }
-            for question in quiz.questions.all()
-        ],
+        "questions": [_question_data(question) for question in quiz.questions.all()],
     }
+    if quiz.draw is not None:
+        data["draw"] = quiz.draw
     _write(folder / f"{_name(quiz.position, quiz.slug)}{QUIZ_SUFFIX}", _yaml_dump(data))
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _question_data(question: Question) -> dict[str, Any]:
+    """One question in the folder format: its kind's fields only, ``points`` when not 1."""
+    data: dict[str, Any] = {"text": question.text, "kind": question.kind}
+    if question.points != 1:
+        data["points"] = question.points
+    rows = sorted(question.choices.all(), key=lambda c: (c.role, c.position))
+    if question.kind in ("single", "multiple"):
+        data["choices"] = [
+            # A choice authored through the API may have no explanation: left out, as in the format.
+            {"text": choice.text, "correct": choice.is_correct}
+            | ({"explanation": choice.explanation} if choice.explanation else {})
+            for choice in rows
+            if choice.role == "choice"
+        ]
+    elif question.kind == "numeric":
+        data["answer"] = _number(question.answer) if question.answer is not None else None
+        if question.tolerance:
+            data["tolerance"] = _number(question.tolerance)
+    elif question.kind == "text":
+        data["accepted"] = list(question.accepted)
+    elif question.kind == "ordering":
+        data["items"] = [row.text for row in rows if row.role == "item"]
+    else:
+        options = {row.pk: row.text for row in rows if row.role == "option"}
+        prompts = [row for row in rows if row.role == "prompt"]
+        data["pairs"] = [{"prompt": row.text, "option": options.get(row.match_id, "")} for row in prompts]
+        matched = {row.match_id for row in prompts}
+        distractors = [text for pk, text in options.items() if pk not in matched]
+        if distractors:
+            data["distractors"] = distractors
+    return data
 
 
 _MODULE_FOLDER_RE = re.compile(r"^\d+-")

@@ -24,12 +24,13 @@ SUMMARY_MAX = 500
 CHOICE_TEXT_MAX = 500
 HOURS_MAX = Decimal("99999.9")
 SMALLINT_MAX = 32767
+POINTS_MAX = 1000
 
 COURSE_FILE = "course.yaml"
 MODULE_FILE = "module.yaml"
 QUIZ_SUFFIX = ".quiz.yaml"
 LESSON_SUFFIX = ".md"
-KINDS = ("single", "multiple")
+KINDS = ("single", "multiple", "numeric", "text", "ordering", "matching")
 SCORINGS = ("all_or_nothing", "partial")
 REVEALS = ("after_pass_or_last_attempt", "never")
 
@@ -41,9 +42,29 @@ MODULE_KEYS = ("title", "summary")
 LESSON_KEYS = ("title", "estimated_minutes")
 QUIZ_KEYS = (
     "title", "description", "pass_percent", "max_attempts", "scoring", "reveal_answers", "time_limit_minutes",
-    "shuffle", "questions",
+    "shuffle", "draw", "questions",
 )  # fmt: skip
-QUESTION_KEYS = ("text", "kind", "choices")
+QUESTION_KEYS = (
+    "text",
+    "kind",
+    "points",
+    "choices",
+    "answer",
+    "tolerance",
+    "accepted",
+    "items",
+    "pairs",
+    "distractors",
+)
+KIND_KEYS = {
+    "single": ("choices",),
+    "multiple": ("choices",),
+    "numeric": ("answer", "tolerance"),
+    "text": ("accepted",),
+    "ordering": ("items",),
+    "matching": ("pairs", "distractors"),
+}
+PAIR_KEYS = ("prompt", "option")
 CHOICE_KEYS = ("text", "correct", "explanation")
 
 NAME_RE = re.compile(r"^(\d+)-(.+)$")

@@ -5,6 +5,7 @@ Nothing here touches the database; the one check that needs it (instructor usern
 import time, in ``apply.course_import``. The YAML reading and field checks are ``fields``'."""
 
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,15 @@ from studio.coursecode.fields import (
     CHOICE_TEXT_MAX,
     COURSE_FILE,
     COURSE_KEYS,
+    KIND_KEYS,
     KINDS,
     LESSON_KEYS,
     LESSON_SUFFIX,
     MISSING,
     MODULE_FILE,
     MODULE_KEYS,
+    PAIR_KEYS,
+    POINTS_MAX,
     QUESTION_KEYS,
     QUIZ_KEYS,
     QUIZ_SUFFIX,
@@ -270,10 +274,13 @@ def _quiz_load(path: Path, *, position: int, slug: str, file: str, errors: list[
         reveal_answers=f.choice("reveal_answers", options=REVEALS, default="after_pass_or_last_attempt"),
         time_limit_minutes=f.integer("time_limit_minutes", default=None, minimum=1, maximum=SMALLINT_MAX),
         shuffle=f.boolean("shuffle", default=False),
+        draw=f.integer("draw", default=None, minimum=1, maximum=SMALLINT_MAX),
         questions=[],
     )
     for prefix, item in f.mapping_list("questions", required=True, minimum=1, what="question"):
         quiz.questions.append(_question_spec(item, file=file, prefix=prefix, errors=errors))
+    if quiz.draw is not None and quiz.questions and quiz.draw > len(quiz.questions):
+        f.error("draw", f"must be at most the number of questions ({len(quiz.questions)}), got {quiz.draw}")
     return quiz
 
 
@@ -284,23 +291,112 @@ def _question_spec(data: dict, *, file: str, prefix: str, errors: list[ContentEr
     before = len(errors)
     kind = f.choice("kind", options=KINDS, default="single")
     kind_valid = len(errors) == before
-    choices = []
+    points = f.integer("points", default=1, minimum=1, maximum=POINTS_MAX)
+    spec = QuestionSpec(text=text, kind=kind, choices=[], points=points)
+    if not kind_valid:
+        return spec
+    for key in QUESTION_KEYS:
+        if key in data and key not in ("text", "kind", "points") and key not in KIND_KEYS[kind]:
+            f.error(key, f"is not a field of a {kind} question (it takes {', '.join(KIND_KEYS[kind])})")
+    if kind in ("single", "multiple"):
+        _choices_load(f, spec, file=file, errors=errors)
+    elif kind == "numeric":
+        spec.answer = _number(f, "answer", required=True)
+        spec.tolerance = _number(f, "tolerance", required=False)
+        if spec.tolerance is not None and spec.tolerance < 0:
+            f.error("tolerance", f"must be 0 or more (an absolute tolerance), got {spec.tolerance}")
+    elif kind == "text":
+        spec.accepted = _text_list(f, "accepted", minimum=1, what="accepted answers")
+    elif kind == "ordering":
+        spec.items = _text_list(f, "items", minimum=2, what="items")
+        if len({item.strip().casefold() for item in spec.items}) != len(spec.items):
+            f.error("items", "two items read the same: the right order would be ambiguous")
+    else:
+        for pair_prefix, item in f.mapping_list("pairs", required=True, minimum=2, what="pairs"):
+            p = Fields(item, file=file, errors=errors, prefix=pair_prefix)
+            p.unknown(PAIR_KEYS)
+            spec.pairs.append(
+                (
+                    p.text("prompt", required=True, max_length=CHOICE_TEXT_MAX).strip(),
+                    p.text("option", required=True, max_length=CHOICE_TEXT_MAX).strip(),
+                )
+            )
+        spec.distractors = _text_list(f, "distractors", minimum=0, what="distractors")
+        options = {option for _, option in spec.pairs}
+        if len({prompt for prompt, _ in spec.pairs}) != len(spec.pairs):
+            f.error("pairs", "two prompts read the same")
+        for index, distractor in enumerate(spec.distractors):
+            if distractor in options:
+                f.error(f"distractors[{index}]", f"{distractor!r} is a pair's option, so it is not a distractor")
+    return spec
+
+
+def _choices_load(f: Fields, spec: QuestionSpec, *, file: str, errors: list[ContentError]) -> None:
     for choice_prefix, item in f.mapping_list("choices", required=True, minimum=2, what="choices"):
         c = Fields(item, file=file, errors=errors, prefix=choice_prefix)
         c.unknown(CHOICE_KEYS)
-        choices.append(
+        spec.choices.append(
             ChoiceSpec(
                 text=c.text("text", required=True, max_length=CHOICE_TEXT_MAX),
                 correct=c.boolean("correct", default=False),
                 explanation=c.text("explanation"),
             )
         )
-    correct = sum(choice.correct for choice in choices)
-    if kind_valid and choices and kind == "single" and correct != 1:
+    correct = sum(choice.correct for choice in spec.choices)
+    if spec.choices and spec.kind == "single" and correct != 1:
         f.error("choices", f"a single-choice question needs exactly one correct choice (has {correct})")
-    elif kind_valid and choices and kind == "multiple" and correct < 1:
+    elif spec.choices and spec.kind == "multiple" and correct < 1:
         f.error("choices", "a multiple-choice question needs at least one correct choice")
-    return QuestionSpec(text=text, kind=kind, choices=choices)
+
+
+NUMBER_LIMIT = Decimal("1e15")
+
+
+def _number(f: Fields, key: str, *, required: bool) -> Decimal | None:
+    value = f.data.get(key)
+    if value is None:
+        if required:
+            f.error(key, "is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        f.error(key, f"must be a number, not {type_name(value)}")
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        number = None
+    if (
+        number is None
+        or not number.is_finite()
+        or abs(number) >= NUMBER_LIMIT
+        or number != number.quantize(Decimal("1e-8"))
+    ):
+        f.error(key, f"must be a number below 1e15 with at most 8 decimals (got {value!r})")
+        return None
+    return number
+
+
+def _text_list(f: Fields, key: str, *, minimum: int, what: str) -> list[str]:
+    value = f.data.get(key)
+    if value is None:
+        if minimum:
+            f.error(key, "is required")
+        return []
+    if not isinstance(value, list):
+        f.error(key, f"must be a list of {what}, not {type_name(value)}")
+        return []
+    if len(value) < minimum:
+        f.error(key, f"needs at least {minimum} {what} (has {len(value)})")
+    out = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str | int | float) or isinstance(item, bool) or not str(item).strip():
+            f.error(f"{key}[{index}]", "must be non-empty text")
+            continue
+        text = str(item).strip()
+        if len(text) > CHOICE_TEXT_MAX:
+            f.error(f"{key}[{index}]", f"is {len(text)} characters long; at most {CHOICE_TEXT_MAX} allowed")
+        out.append(text)
+    return list(dict.fromkeys(out)) if key != "items" else out
 
 
 def _check_unique(modules: list[ModuleSpec], *, errors: list[ContentError]) -> None:

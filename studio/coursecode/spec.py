@@ -51,6 +51,13 @@ class QuestionSpec:
     text: str
     kind: str
     choices: list[ChoiceSpec]
+    points: int = 1
+    answer: Decimal | None = None  # numeric
+    tolerance: Decimal | None = None  # numeric (absolute; 0 when left out)
+    accepted: list[str] = field(default_factory=list)  # text
+    items: list[str] = field(default_factory=list)  # ordering, in the right order
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # matching: (prompt, option)
+    distractors: list[str] = field(default_factory=list)  # matching: options that match nothing
 
 
 @dataclass
@@ -77,6 +84,7 @@ class QuizSpec:
     reveal_answers: str = "after_pass_or_last_attempt"
     time_limit_minutes: int | None = None
     shuffle: bool = False
+    draw: int | None = None
 
 
 @dataclass

@@ -16,7 +16,7 @@ from courseware.models import Certificate, Course, Enrollment, EnrollmentEvent, 
 from learning.certificates.services import certificate_email_queue
 from lessons.models import Lesson
 from notifications.models import OutboundEmail
-from quizzes.models import Choice, Question, Quiz
+from quizzes.models import Choice, Question, Quiz, QuizOverride, QuizOverrideGrant, Regrade
 from tests.factories import (
     CertificateFactory,
     EnrollmentFactory,
@@ -74,7 +74,17 @@ def one_of_each(course: Course, learner: User) -> dict:
         OutboundEmail: OutboundEmail.objects.create(
             key="welcome:test", kind="welcome", user=learner, recipient=learner.email, status="failed"
         ),
+        QuizOverride: _override(course, learner),
+        Regrade: Regrade.objects.create(quiz=Quiz.objects.filter(course=course).first(), key_version=0),
     }
+
+
+def _override(course: Course, learner: User) -> QuizOverride:
+    override = QuizOverride.objects.create(
+        quiz=Quiz.objects.filter(course=course).first(), learner=learner, course=course, extra_attempts=1
+    )
+    QuizOverrideGrant.objects.create(override=override, extra_attempts=1, extra_minutes=0, note="a test")
+    return override
 
 
 @pytest.fixture
@@ -118,6 +128,8 @@ def test_every_model_of_the_platform_is_registered():
         "lessons.Lesson",
         "quizzes.Quiz",
         "quizzes.Question",
+        "quizzes.QuizOverride",
+        "quizzes.Regrade",
         "notifications.OutboundEmail",
     }
 
@@ -649,6 +661,8 @@ def question_post(question: Question, *, kind: str, correct: list[bool]) -> dict
         "quiz": question.quiz_id,
         "position": question.position,
         "kind": kind,
+        "points": question.points,
+        "accepted": "[]",
         "text": question.text,
         **management("choices", len(choices), len(choices)),
     }
@@ -658,6 +672,7 @@ def question_post(question: Question, *, kind: str, correct: list[bool]) -> dict
             f"choices-{i}-question": question.pk,
             f"choices-{i}-text": choice.text,
             f"choices-{i}-position": choice.position,
+            f"choices-{i}-role": choice.role,
             f"choices-{i}-explanation": "",
         }
         if correct[i]:

@@ -187,7 +187,7 @@ def test_generated_client_drives_the_instructor_and_learner_journeys(api, server
                 title="Check",
                 max_attempts=3,
                 questions=[
-                    _model("QuestionInputRequest")(
+                    _model("ChoiceQuestionInputRequest")(
                         text="Which is right?",
                         choices=[choice(text="Right", is_correct=True), choice(text="Wrong", is_correct=False)],
                     )
@@ -240,7 +240,7 @@ def test_generated_client_drives_the_instructor_and_learner_journeys(api, server
             quiz.id,
             client=learner,
             body=_model("AttemptInputRequest")(
-                answers=[_model("AnswerInputRequest")(question=question.id, choices=[right])]
+                answers=[_model("ChoicesAnswerRequest")(question=question.id, choices=[right])]
             ),
         ),
         201,

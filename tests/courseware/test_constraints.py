@@ -14,7 +14,7 @@ from accounts.models import User
 from courseware.models import Certificate, Course, Enrollment, Module
 from lessons.models import Lesson, LessonCompletion
 from notifications.models import OutboundEmail
-from quizzes.models import AttemptAnswer, Choice, Question, Quiz, QuizAttempt
+from quizzes.models import AttemptAnswer, Choice, Question, Quiz, QuizAttempt, QuizOverride, Regrade, RegradeChange
 from tests.factories import (
     CertificateFactory,
     ChoiceFactory,
@@ -53,6 +53,26 @@ def _duplicate(factory, **same) -> Callable[[], None]:
         factory(**{name: getattr(first, name) if value is ... else value for name, value in same.items()})
 
     return violate
+
+
+def _regrade(**values) -> Regrade:
+    return Regrade.objects.create(**{"quiz": values.get("quiz") or QuizFactory(), "key_version": 0})
+
+
+def _regrade_change(*, twice: bool) -> None:
+    attempt = QuizAttemptFactory()
+    regrade = _regrade(quiz=attempt.quiz)
+    for _ in range(2 if twice else 1):
+        RegradeChange.objects.create(
+            regrade=regrade, attempt=attempt, learner=attempt.learner, old_score=0, new_score=1,
+            old_passed=False, new_passed=False,
+        )  # fmt: skip
+
+
+def _override(*, twice: bool) -> None:
+    attempt = QuizAttemptFactory()
+    for _ in range(2 if twice else 1):
+        QuizOverride.objects.create(quiz=attempt.quiz, learner=attempt.learner, course=attempt.quiz.course)
 
 
 def _attempt_answer(**values) -> AttemptAnswer:
@@ -109,6 +129,10 @@ CASES: list[tuple[type[models.Model], str, Callable[[], None]]] = [
     (Question, "question_position_unique", _duplicate(QuestionFactory, quiz=..., position=...)),
     (Question, "question_position_positive", _update(QuestionFactory, position=0)),
     (Question, "question_kind_valid", _update(QuestionFactory, kind="essay")),
+    (Question, "question_points_positive", _update(QuestionFactory, points=0)),
+    (Question, "question_tolerance_nonnegative", _update(QuestionFactory, tolerance=Decimal("-0.5"))),
+    (Quiz, "quiz_draw_positive", _update(QuizFactory, draw=0)),
+    (Choice, "choice_role_valid", _update(ChoiceFactory, role="hint")),
     (Choice, "choice_position_unique", _duplicate(ChoiceFactory, question=..., position=...)),
     (Choice, "choice_position_positive", _update(ChoiceFactory, position=0)),
     (QuizAttempt, "attempt_number_unique", _duplicate(QuizAttemptFactory, quiz=..., learner=..., number=...)),
@@ -124,6 +148,10 @@ CASES: list[tuple[type[models.Model], str, Callable[[], None]]] = [
         ),
     ),
     (AttemptAnswer, "attempt_answer_credit_range", lambda: _attempt_answer(credit=Decimal("1.5"))),
+    (Regrade, "regrade_status_valid", lambda: Regrade.objects.filter(pk=_regrade().pk).update(status="paused")),
+    (Regrade, "regrade_one_open_per_quiz", lambda: _regrade(quiz=_regrade().quiz)),
+    (RegradeChange, "regrade_change_unique", lambda: _regrade_change(twice=True)),
+    (QuizOverride, "quiz_override_unique", lambda: _override(twice=True)),
     # notifications
     (OutboundEmail, "email_status_valid", lambda: _email(status="bounced")),
 ]

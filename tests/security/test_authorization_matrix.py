@@ -100,6 +100,10 @@ MATRIX: dict[tuple[str, str], dict] = {
     ("PATCH", "/api/quizzes/{quiz_id}/"): authoring(200),
     ("DELETE", "/api/quizzes/{quiz_id}/"): authoring(204),
     ("POST", "/api/quizzes/{quiz_id}/move/"): authoring(200),
+    ("POST", "/api/quizzes/{quiz_id}/regrade/"): authoring(200),  # the body asks for a dry run
+    ("GET", "/api/quizzes/{quiz_id}/regrades/"): authoring(200),
+    ("GET", "/api/quizzes/{quiz_id}/overrides/"): authoring(200),
+    ("POST", "/api/quizzes/{quiz_id}/overrides/"): authoring(200),
     ("GET", "/api/quizzes/{quiz_id}/attempts/"): row(401, 403, 200, 200, 403, 403, 403),
     ("POST", "/api/quizzes/{quiz_id}/attempts/"): row(401, 403, 201, 201, 403, 403, 403),
     ("POST", "/api/quizzes/{quiz_id}/attempts/start/"): row(401, 403, 201, 201, 403, 403, 403),
@@ -227,6 +231,11 @@ def body_for(world: World, method: str, template: str, actor: str) -> dict | Non
         ("POST", "/api/lessons/{lesson_id}/move/"): {"position": 2},
         ("PATCH", "/api/quizzes/{quiz_id}/"): {"title": "Renamed quiz"},
         ("POST", "/api/quizzes/{quiz_id}/move/"): {"position": 1},
+        ("POST", "/api/quizzes/{quiz_id}/regrade/"): {"dry_run": True},
+        ("POST", "/api/quizzes/{quiz_id}/overrides/"): {
+            "learner": world.users["learner"].username,
+            "extra_attempts": 1,
+        },
         ("POST", "/api/quizzes/{quiz_id}/attempts/"): {"answers": world.answers()},
         ("POST", "/api/webhooks/"): {"url": "https://93.184.215.14/in", "events": ["course.completed"]},
         ("PATCH", "/api/webhooks/{subscription_id}/"): {"events": ["course.completed"]},

@@ -23,6 +23,8 @@ from tests.security.world import World, build_world
 ROOT = Path(__file__).resolve().parents[2]
 SENTINEL_ID = 987654
 SENTINEL_TIME = "2001-02-03T04:05:06Z"
+QUESTION_KINDS = {"single", "multiple", "numeric", "text", "ordering", "matching"}
+KEY_FIELDS = {"answer", "tolerance", "accepted", "pairs", "distractors", "explanation"}
 
 
 def extras(world: World) -> dict:
@@ -91,7 +93,7 @@ def test_extra_fields_change_nothing(key, monkeypatch):
     plain = matrix.body_for
     if key == ("POST", "/api/quizzes/{quiz_id}/attempts/"):
         # Wrong answers, with "score": 100 and "passed": true on top: the server grades them.
-        wrong = [{"question": a["question"], "choices": []} for a in world.answers()]
+        wrong = [{"question": a["question"], "choices": []} for a in world.answers() if "choices" in a]
         monkeypatch.setattr(matrix, "body_for", lambda *args: {"answers": wrong, **sent})
     else:
         monkeypatch.setattr(matrix, "body_for", lambda *args: {**(plain(*args) or {}), **sent})
@@ -179,6 +181,16 @@ def walk(value, path=""):
             yield from walk(v, f"{path}[{i}]")
 
 
+def dicts(value):
+    if isinstance(value, dict):
+        yield value
+        for v in value.values():
+            yield from dicts(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from dicts(v)
+
+
 @pytest.mark.django_db
 def test_nothing_a_learner_can_get_exposes_secrets():
     world = build_world()
@@ -187,6 +199,7 @@ def test_nothing_a_learner_can_get_exposes_secrets():
     others = [u.email for name, u in world.users.items() if name != "learner"] + [world.co_instructor.email]
     gets = [key for key in MATRIX if key[0] == "GET" and key[1] != "/api/me/"]
     crawled = 0
+    kinds_seen: set[str] = set()
     for _, path in gets:
         response = call(world, "learner", "GET", path)
         if response.status_code != 200 or not response["Content-Type"].startswith("application/json"):
@@ -200,5 +213,15 @@ def test_nothing_a_learner_can_get_exposes_secrets():
             assert email not in text, f"{path} shows another user's email"
         for where, k, v in walk(json.loads(text)):
             assert not (k == "is_correct" and isinstance(v, bool)), f"{path}: {where} reveals the right answer"
+            assert not (k == "key" and v is not None), f"{path}: {where} reveals the key"
+        for v in dicts(json.loads(text)):
+            if v.get("kind") in QUESTION_KINDS and "id" in v and "text" in v:
+                leaked = KEY_FIELDS & set(v) | {"prompts[].option" for x in v.get("prompts", []) if "option" in x}
+                assert not leaked, f"{path}: question {v['id']} ({v['kind']}) shows {leaked}"
+                if v["kind"] == "ordering":
+                    key = list(Choice.objects.filter(question_id=v["id"], role="item").order_by("position"))
+                    assert [i["id"] for i in v["items"]] != [c.pk for c in key], f"{path}: items in the right order"
+                kinds_seen.add(v["kind"])
     assert crawled >= 8
+    assert kinds_seen == QUESTION_KINDS, "the crawl should meet a question of every kind"
     assert learner.email in world.client("learner").get("/api/me/").content.decode()

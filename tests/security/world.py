@@ -19,6 +19,7 @@ from tests.factories import (
     LessonCompletionFactory,
     QuizAttemptFactory,
     UserFactory,
+    add_every_kind,
     build_course,
     right_answers,
 )
@@ -63,7 +64,7 @@ def build_world() -> World:
     course_b.instructors.add(ib)
     module = course.modules.order_by("position").first()
     lesson = module.lessons.order_by("position").first()
-    quiz = module.quizzes.first()
+    quiz = add_every_kind(module.quizzes.first())  # the crawl sees every kind of question
     enrollment = EnrollmentFactory(learner=learner, course=course)
     other_enrollment = EnrollmentFactory(learner=other, course=course)
     LessonCompletionFactory(learner=learner, lesson=lesson)

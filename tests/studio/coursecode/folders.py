@@ -97,7 +97,7 @@ def db_counts() -> dict[str, int]:
     return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
 
 
-_SKIP = {"id", "created_at", "updated_at", "published_at", "content_version"}
+_SKIP = {"id", "created_at", "updated_at", "published_at", "content_version", "key_version"}
 
 
 def _row(obj: models.Model, *, timestamps: bool) -> dict[str, Any]:
@@ -128,7 +128,10 @@ def course_tree(course: Course, *, timestamps: bool = False) -> dict[str, Any]:
             quiz_node["questions"] = [
                 {
                     **_row(question, timestamps=timestamps),
-                    "choices": [_row(c, timestamps=timestamps) for c in question.choices.order_by("position")],
+                    "choices": [
+                        {**_row(c, timestamps=timestamps), "match": c.match.text if c.match_id else None}
+                        for c in question.choices.select_related("match").order_by("role", "position")
+                    ],
                 }
                 for question in quiz.questions.order_by("position")
             ]
