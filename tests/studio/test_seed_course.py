@@ -77,14 +77,18 @@ def test_seed_modules_end_with_a_role_play_card_and_the_course_has_glossary_and_
 def test_seed_quizzes_are_well_formed(seed):
     quizzes = Quiz.objects.filter(course=seed).prefetch_related("questions__choices")
     assert quizzes.count() == seed.modules.count()
+    kinds = set()
     for quiz in quizzes:
         questions = list(quiz.questions.all())
         assert len(questions) >= (12 if quiz.slug == "final-assessment" else 5), quiz.slug
         assert {Question.Kind.SINGLE, Question.Kind.MULTIPLE} <= {q.kind for q in questions}, quiz.slug
         assert quiz.shuffle, quiz.slug
+        kinds.update(q.kind for q in questions)
         assert quiz.max_attempts >= 3, quiz.slug
         assert 0 < quiz.pass_percent <= 100, quiz.slug
         for question in questions:
+            if question.kind not in CHOICE_KINDS:
+                continue
             choices = list(question.choices.all())
             correct = sum(c.is_correct for c in choices)
             assert len(choices) >= 2, question.text
@@ -93,11 +97,16 @@ def test_seed_quizzes_are_well_formed(seed):
             else:
                 assert correct >= 1, question.text
             assert all(c.explanation.strip() for c in choices), question.text
+    assert len(kinds) >= 4, kinds  # ordering, matching, numeric and text beside single and multiple
 
 
 def test_seed_final_assessment_covers_the_course(seed):
     final = Quiz.objects.get(course=seed, slug="final-assessment")
     assert final.questions.count() >= max(q.questions.count() for q in Quiz.objects.filter(course=seed))
+    assert final.draw is not None and 12 <= final.draw < final.questions.count()  # drawn from a larger pool
+
+
+CHOICE_KINDS = (Question.Kind.SINGLE, Question.Kind.MULTIPLE)
 
 
 def _answer_first_and_longest(questions) -> tuple[int, int]:
@@ -105,6 +114,8 @@ def _answer_first_and_longest(questions) -> tuple[int, int]:
     make the longest choice a right one."""
     first = longest = 0
     for question in questions:
+        if question.kind not in CHOICE_KINDS:
+            continue
         choices = list(question.choices.all())
         first += choices[0].is_correct
         longest += max(choices, key=lambda c: len(c.text)).is_correct
@@ -114,7 +125,7 @@ def _answer_first_and_longest(questions) -> tuple[int, int]:
 def test_seed_quiz_answers_are_not_given_away_by_position_or_length(seed):
     everything = []
     for quiz in Quiz.objects.filter(course=seed).prefetch_related("questions__choices"):
-        questions = list(quiz.questions.all())
+        questions = [q for q in quiz.questions.all() if q.kind in CHOICE_KINDS]
         everything += questions
         first, longest = _answer_first_and_longest(questions)
         assert first <= 0.4 * len(questions), (quiz.slug, "right answer first", first, len(questions))
