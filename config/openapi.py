@@ -143,3 +143,23 @@ def type_validation_errors(result, generator, request, public):
     if component is not None:
         component["additionalProperties"] = FIELD_ERRORS_SCHEMA
     return result
+
+
+def collapse_any_or_null(result, generator, request, public):
+    """A nullable field of any type comes out of drf-spectacular (3.1) as ``oneOf: [{}, {type: null}]``;
+    ``null`` then matches both branches and ``oneOf`` rejects it, though the server sends it. Any
+    value already includes null: such a ``oneOf`` becomes the plain any-schema (its description kept)."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            branches = node.get("oneOf")
+            if isinstance(branches, list) and {} in branches and all(b in ({}, {"type": "null"}) for b in branches):
+                del node["oneOf"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result

@@ -313,6 +313,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.document_pagination_errors",
         "config.openapi.type_validation_errors",
+        "config.openapi.collapse_any_or_null",
     ],
 }
 

@@ -97,9 +97,9 @@ def screenshot(request, page: Page) -> Screenshot:
     ``test-artifacts/browser/<test>-<step>.png``."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
-    def take(step: str, of: Page | None = None) -> Path:
+    def take(step: str, of: Page | None = None, *, full_page: bool = True) -> Path:
         path = ARTIFACTS / f"{request.node.name}-{step}.png"
-        (of or page).screenshot(path=path, full_page=True)
+        (of or page).screenshot(path=path, full_page=full_page)
         return path
 
     return take
