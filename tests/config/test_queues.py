@@ -59,7 +59,7 @@ def test_queue_report_gives_depth_and_oldest_age():
 @requires_worker
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(120)
-def test_a_worker_without_q_runs_progress_and_email_and_healthz_shows_a_stuck_queue(live_celery):
+def test_a_worker_without_q_runs_every_queue_and_healthz_shows_a_stuck_queue(live_celery):
     course = build_course(modules=1, lessons_per_module=1, quiz_per_module=False)
     enrollment = EnrollmentFactory(course=course)
     (lesson,) = Lesson.objects.filter(course=course)
@@ -69,7 +69,8 @@ def test_a_worker_without_q_runs_progress_and_email_and_healthz_shows_a_stuck_qu
     with override_settings(HEALTHZ_QUEUE_MAX_AGE_SECONDS=1):
         body = APIClient().get("/healthz").json()
     assert body["queues"]["progress"]["depth"] >= 1 and body["queues"]["progress"]["oldest_age_seconds"] >= 1
-    assert body["stuck_queues"] == ["progress"]
+    # The completion's progress task waits; so does its outbox dispatch (``webhooks``), also unconsumed.
+    assert "progress" in body["stuck_queues"] and set(body["stuck_queues"]) <= {"progress", "webhooks"}
     live_celery.start_worker(queues="")  # as `celery -A config worker` starts: every declared queue
     wait_until(
         lambda: OutboundEmail.objects.filter(kind="certificate", status=OutboundEmail.Status.SENT).exists(),
