@@ -355,6 +355,10 @@ CELERY_TASK_ROUTES = {
 # Redis redelivers an unacknowledged message after this many seconds (a worker died mid-task).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+    # A worker looks for messages past their visibility timeout every 10 s (kombu's interval), but by
+    # default scans only on every 10th look: a dead worker's messages waited up to 100 s more for the
+    # survivors (tests/reliability/test_scale_out.py). Scan on every look: one ZRANGE per 10 s.
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }

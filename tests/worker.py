@@ -169,11 +169,13 @@ class LiveCelery:
         env.update(overrides)
         return env
 
-    def start_worker(self, queues: str = QUEUES, **env: str) -> Worker:
+    def start_worker(self, queues: str = QUEUES, *, netns: str = "", **env: str) -> Worker:
+        """``netns``: run it inside that network namespace (``ip netns exec``; tests/reliability/netns.py)."""
         name = f"test-{uuid.uuid4().hex[:8]}"
         log_path = self.tmp / f"{name}.log"
         # queues="": no -Q, as `celery -A config worker` is usually started (every declared queue).
         command = [
+            *(["ip", "netns", "exec", netns] if netns else []),
             str(CELERY), "-A", "config", "worker", *(["-Q", queues] if queues else []), "-c", "2", "--pool", "prefork",
             "-n", f"{name}@%h", "-l", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip

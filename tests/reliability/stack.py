@@ -52,9 +52,18 @@ class Answer:
         return json.loads(self.body or b"null")
 
 
-def request(port: int, method: str, path: str, *, token: str | None = None, body=None, timeout: float = 30) -> Answer:
-    """One HTTP request on a fresh connection (a network error answers status 0)."""
-    headers = {"Host": "127.0.0.1", "Accept": "application/json"}
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    body=None,
+    timeout: float = 30,
+    host: str = "127.0.0.1",
+) -> Answer:
+    """One HTTP request on a fresh connection to ``host`` (a network error answers status 0)."""
+    headers = {"Host": host, "Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Token {token}"
     payload = None
@@ -62,7 +71,7 @@ def request(port: int, method: str, path: str, *, token: str | None = None, body
         payload = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
     started = time.monotonic()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         conn.request(method, path, body=payload, headers=headers)
         response = conn.getresponse()
