@@ -8,11 +8,14 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bench.env import ENV
+from bench.floors import FLOOR_DDL
 
 BIG_SLUG = "big-course"
 BIG_MODULES, BIG_LESSONS_PER_MODULE = 30, 10
 CATALOG_COURSES, CATALOG_MODULES, CATALOG_LESSONS = 200, 3, 4
 COMPLETIONS_PER_LEARNER = 10
+# The course the completion POSTs write to: 20 modules x 10 lessons, every learner enrolled, none done.
+WRITE_SLUG, WRITE_MODULES, WRITE_LESSONS_PER_MODULE = "write-course", 20, 10
 
 # Project code (Django models, services, the Celery app) is imported inside the functions below, not
 # here: it can be imported only after django.setup(), which bench.main runs once the environment is set
@@ -120,17 +123,24 @@ def load_dataset(*, learners: int, completions: int, probe) -> dict:
             title = f"Course {i + 1:03d}: {' '.join(rng.choice(WORDS) for _ in range(3)).title()}"
             summary = " ".join(rng.choice(WORDS) for _ in range(15))
             courses.append((i + 2, ts, ts, f"course-{i + 1:03d}", title, summary, "", True, ts, 3, False, 1))
+        write_course_id = CATALOG_COURSES + 2
+        courses.append(
+            (write_course_id, ts, ts, WRITE_SLUG, "The Write Course", "Twenty modules of ten lessons.", "", True, ts,
+             30, False, 1)
+        )  # fmt: skip
         copy_rows(cur, "courseware_course", course_cols, courses)
         module_cols = ["id", "created_at", "updated_at", "slug", "title", "summary", "position", "course_id"]
         lesson_cols = [
             "id", "created_at", "updated_at", "slug", "title", "body_markdown", "body_html", "estimated_minutes",
             "position", "course_id", "module_id",
         ]  # fmt: skip
-        modules, lessons, big_lessons = [], [], []
+        modules, lessons, big_lessons, write_lessons = [], [], [], []
         mid = lid = 0
-        for course_id, n_mod, n_les, md_, html in [(1, BIG_MODULES, BIG_LESSONS_PER_MODULE, big_md, big_html)] + [
-            (c, CATALOG_MODULES, CATALOG_LESSONS, small_md, small_html) for c in range(2, CATALOG_COURSES + 2)
-        ]:
+        for course_id, n_mod, n_les, md_, html in (
+            [(1, BIG_MODULES, BIG_LESSONS_PER_MODULE, big_md, big_html)]
+            + [(c, CATALOG_MODULES, CATALOG_LESSONS, small_md, small_html) for c in range(2, CATALOG_COURSES + 2)]
+            + [(write_course_id, WRITE_MODULES, WRITE_LESSONS_PER_MODULE, small_md, small_html)]
+        ):
             for m in range(1, n_mod + 1):
                 mid += 1
                 modules.append((mid, ts, ts, f"module-{m}", f"Module {m}", "", m, course_id))
@@ -139,36 +149,43 @@ def load_dataset(*, learners: int, completions: int, probe) -> dict:
                     lessons.append((lid, ts, ts, f"m{m}-l{p}", f"Lesson {m}.{p}", md_, html, 2, p, course_id, mid))
                     if course_id == 1:
                         big_lessons.append(lid)
+                    elif course_id == write_course_id:
+                        write_lessons.append(lid)
         copy_rows(cur, "courseware_module", module_cols, modules)
         copy_rows(cur, "lessons_lesson", lesson_cols, lessons)
         # One quiz per module of the big course: 4 questions, single and multiple choice.
         quiz_cols = [
             "id", "created_at", "updated_at", "slug", "title", "description", "position", "pass_percent",
-            "max_attempts", "scoring", "reveal_answers", "shuffle", "course_id", "module_id",
+            "max_attempts", "scoring", "reveal_answers", "shuffle", "course_id", "module_id", "key_version",
         ]  # fmt: skip
         quizzes, questions, choices, answer_key = [], [], [], {}
         qid = cid = 0
         for m in range(1, BIG_MODULES + 1):
             quizzes.append(
                 (m, ts, ts, f"quiz-{m}", f"Quiz {m}", "", 1, 70, 1000, "all_or_nothing",
-                 "after_pass_or_last_attempt", False, 1, m)
+                 "after_pass_or_last_attempt", False, 1, m, 0)
             )  # fmt: skip
             for qp in range(1, 5):
                 qid += 1
                 kind = "single" if qp % 2 else "multiple"
-                questions.append((qid, f"Question {qp} of quiz {m}?", kind, qp, m))
+                questions.append((qid, f"Question {qp} of quiz {m}?", kind, qp, m, "[]", 1))
                 correct = {1} if kind == "single" else {1, 3}
                 ids = []
                 for cp in range(1, 5):
                     cid += 1
-                    choices.append((cid, f"Choice {cp}", cp in correct, "", cp, qid))
+                    choices.append((cid, f"Choice {cp}", cp in correct, "", cp, qid, "choice"))
                     if cp in correct:
                         ids.append(cid)
                 answer_key.setdefault(m, []).append({"question": qid, "choices": ids})
         copy_rows(cur, "quizzes_quiz", quiz_cols, quizzes)
-        copy_rows(cur, "quizzes_question", ["id", "text", "kind", "position", "quiz_id"], questions)
         copy_rows(
-            cur, "quizzes_choice", ["id", "text", "is_correct", "explanation", "position", "question_id"], choices
+            cur, "quizzes_question", ["id", "text", "kind", "position", "quiz_id", "accepted", "points"], questions
+        )
+        copy_rows(
+            cur,
+            "quizzes_choice",
+            ["id", "text", "is_correct", "explanation", "position", "question_id", "role"],
+            choices,
         )
         conn.commit()
         timings["content"] = time.perf_counter() - t0
@@ -205,6 +222,13 @@ def load_dataset(*, learners: int, completions: int, probe) -> dict:
             enr_cols,
             ((i, ts, ts, "active", ts, 0, 0, 0, 1, i) for i in range(1, learners + 1)),
         )
+        copy_rows(
+            cur,
+            "courseware_enrollment",
+            enr_cols,
+            ((learners + i, ts, ts, "active", ts, 0, 0, 0, write_course_id, i) for i in range(1, learners + 1)),
+        )
+        cur.execute(FLOOR_DDL)
         conn.commit()
         timings["users"] = time.perf_counter() - t1
 
@@ -252,6 +276,7 @@ def load_dataset(*, learners: int, completions: int, probe) -> dict:
     info["timings"] = timings
     info["tokens"] = tokens
     info["big_lessons"] = big_lessons
+    info["write_lessons"] = write_lessons
     info["answer_key"] = answer_key
     return info
 

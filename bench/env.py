@@ -1,6 +1,7 @@
 """Where the benchmark's files are, the services it uses on loopback (PostgreSQL database
-``courses_bench``, Redis DBs 8 and 9), and the environment of every process of the run: importing
-this module puts ``ENV`` into ``os.environ``, so it is imported before Django is set up."""
+``courses_bench``, Redis DBs 8 and 9, unless ``BENCH_DB_NAME`` and ``BENCH_REDIS_DBS`` say otherwise),
+and the environment of every process of the run: importing this module puts ``ENV`` into
+``os.environ``, so it is imported before Django is set up."""
 
 import os
 import secrets
@@ -12,10 +13,12 @@ BENCH = ROOT / "bench"
 OUT = BENCH / "out"
 VENV_BIN = ROOT / ".venv" / "bin"
 MAIL_DIR = OUT / "mail"
-DB_NAME = "courses_bench"
+# BENCH_DB_NAME / BENCH_REDIS_DBS ("8,9") move a run elsewhere (several people share a machine).
+DB_NAME = os.environ.get("BENCH_DB_NAME", "courses_bench")
 PG = "postgres://postgres@127.0.0.1:5432"
-REDIS_CACHE = "redis://127.0.0.1:6379/8"
-REDIS_BROKER = "redis://127.0.0.1:6379/9"
+_CACHE_DB, _BROKER_DB = os.environ.get("BENCH_REDIS_DBS", "8,9").split(",")
+REDIS_CACHE = f"redis://127.0.0.1:6379/{int(_CACHE_DB)}"
+REDIS_BROKER = f"redis://127.0.0.1:6379/{int(_BROKER_DB)}"
 HIGH = "1000000/minute"
 
 ENV = {

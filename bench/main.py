@@ -1,11 +1,11 @@
 """Load benchmark of the production stack: `make bench` (full) or `bench/run.py --quick` (smoke).
 
 Creates the PostgreSQL database ``courses_bench``, loads a data set with COPY, starts gunicorn
-(config/gunicorn.conf.py, serving bench/floor_wsgi.py: the production app plus one authenticated-floor
-route) and a Celery worker on loopback, drives the learner endpoints with wrk (each one right after a
-/livez ceiling run, authenticated ones also after an authenticated-floor run), reads the CPU each
-request cost by process, measures progress against table size, Celery throughput and worker RSS over
-a soak, and writes bench/results.md. Every figure comes from the run.
+(config/gunicorn.conf.py, serving bench/floor_wsgi.py: the production app behind four raw WSGI floors
+and one DRF authenticated-floor route) and a Celery worker on loopback, drives the learner endpoints
+with wrk in rounds (each one right after the floor doing its class's unavoidable I/O; /livez once a
+round), reads the CPU each request cost by process, measures progress against table size, Celery
+throughput and worker RSS over a soak, and writes bench/results.md. Every figure comes from the run.
 """
 
 import argparse
@@ -41,7 +41,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="2,000 learners, 20,000 completions, 3 s per endpoint")
     ap.add_argument("--learners", type=int)
     ap.add_argument("--completions", type=int)
-    ap.add_argument("--seconds", type=int, help="wrk duration per endpoint and per /livez run")
+    ap.add_argument("--seconds", type=int, help="wrk duration of every endpoint, floor and /livez run")
+    ap.add_argument("--rounds", type=int, help="rounds of every endpoint after its floor (the report takes medians)")
     ap.add_argument("--soak-seconds", type=int)
     ap.add_argument("--celery-tasks", type=int, default=10_000)
     ap.add_argument("--keep-db", action="store_true", help="leave courses_bench in place afterwards")
@@ -50,6 +51,7 @@ def main() -> int:
     learners = args.learners or (2_000 if args.quick else 100_000)
     completions = args.completions or (20_000 if args.quick else 1_000_000)
     seconds = args.seconds or (3 if args.quick else 15)
+    rounds = args.rounds or (1 if args.quick else 5)
     soak = args.soak_seconds if args.soak_seconds is not None else (20 if args.quick else 300)
     if not shutil.which("wrk"):
         print("wrk is not installed (make bench installs it)", file=sys.stderr)
@@ -61,7 +63,7 @@ def main() -> int:
     load_before = loadavg()
     git_head, git_dirty = git_state()
     argv = " ".join(sys.argv[1:])
-    log(f"bench: {learners} learners, {completions} completions, {seconds}s per run, soak {soak}s")
+    log(f"bench: {learners} learners, {completions} completions, {rounds} rounds of {seconds}s runs, soak {soak}s")
 
     reset_redis()
     reset_database()
@@ -81,7 +83,9 @@ def main() -> int:
 
     big_lessons = data["big_lessons"]
     answers = data["answer_key"][1]
-    files = write_request_files(tokens=data["tokens"], big_lessons=big_lessons, answers=answers)
+    files = write_request_files(
+        tokens=data["tokens"], big_lessons=big_lessons, write_lessons=data["write_lessons"], answers=answers
+    )
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -89,7 +93,7 @@ def main() -> int:
     with running_stack(gunicorn_cmd, celery_cmd, base) as (gunicorn, worker):
         r = broker()
         procs = {"gunicorn_pid": gunicorn.pid, "worker_pid": worker.pid}
-        rows, drains = drive_endpoints(base, files, seconds=seconds, procs=procs, r=r)
+        rows, drains = drive_endpoints(base, files, seconds=seconds, rounds=rounds, procs=procs, r=r)
         drains["after POSTs"] = wait_drained(r, 600)
 
         celery = celery_throughput(tasks=args.celery_tasks, learners=1000)

@@ -16,6 +16,7 @@ from bench.dataset import (
     CATALOG_MODULES,
     COMPLETIONS_PER_LEARNER,
 )
+from bench.endpoints import FLOOR_DOES
 from bench.env import ENV, ROOT
 from bench.finishers import FINISH_SLUG
 from bench.soak import slope_kb_per_min
@@ -25,73 +26,111 @@ def fmt_ms(v: float) -> str:
     return f"{v:.2f} ms" if v < 100 else f"{v:.0f} ms"
 
 
-def table(rows: list[dict]) -> str:
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _errors(runs: list[dict]) -> str:
+    status = {k: sum(r["status"].get(k, 0) for r in runs) for k in ("409", "4xx", "5xx")}
+    err = f"non-2xx {sum(r['non2xx'] for r in runs)}"
+    if status["409"]:
+        err += f" (409: {status['409']}, accepted)"
+    return err + f"; other 4xx {status['4xx']}, 5xx {status['5xx']}; socket {sum(r['socket_errors'] for r in runs)}"
+
+
+def table(runs: dict) -> str:
+    """Each endpoint: its rate ÷ its floor's and ÷ ``/livez`` in the same round, median over rounds."""
+    rounds = runs["rounds"]
     head = (
-        "| endpoint | req/s | p50 | p99 | errors | ratio to adjacent /livez | target | met? "
-        "| ratio to adjacent auth floor |\n"
+        f"| endpoint | floor | req/s (median of {len(rounds)}) | p50 | p99 | errors | ÷ its floor (per round) "
+        "| **÷ its floor, median** | target | met? | ÷ /livez, median |\n"
     )
-    head += "|---|---:|---:|---:|---|---:|---|---|---:|\n"
+    head += "|---|---|---:|---:|---:|---|---|---:|---:|---|---:|\n"
     lines = []
-    for r in rows:
-        res, ceil = r["res"], r["ceiling"]
-        ratio = res["rps"] / ceil["rps"]
-        p99_ok = res["p99"] <= 5 * ceil["p99"]
-        met = ratio >= r["target"] and p99_ok
-        st = res["status"]
-        err = f"non-2xx {res['non2xx']}"
-        if st.get("409"):
-            err += f" (409: {st['409']}, accepted)"
-        err += f"; other 4xx {st.get('4xx', 0)}, 5xx {st.get('5xx', 0)}; socket {res['socket_errors']}"
-        why = "" if met else (" (ratio)" if not ratio >= r["target"] else "") + ("" if p99_ok else " (p99)")
+    for i, ep in enumerate(runs["endpoints"]):
+        res = [rnd["endpoints"][i]["res"] for rnd in rounds]
+        floor = [rnd["endpoints"][i]["floor"] for rnd in rounds]
+        ratios = [r["rps"] / f["rps"] for r, f in zip(res, floor, strict=True)]
+        to_livez = [r["rps"] / rnd["livez"]["rps"] for r, rnd in zip(res, rounds, strict=True)]
+        ratio = _median(ratios)
         lines.append(
-            f"| {r['label']} | {res['rps']:.0f} | {fmt_ms(res['p50'])} | {fmt_ms(res['p99'])} | {err} | "
-            f"{ratio:.2f} (livez {ceil['rps']:.0f}/s, p99 {fmt_ms(ceil['p99'])}) | ≥ {r['target']}, "
-            f"p99 ≤ {fmt_ms(5 * ceil['p99'])} | {'yes' if met else 'no' + why} | "
-            + (f"{res['rps'] / floor['rps']:.2f} (floor {floor['rps']:.0f}/s) |" if (floor := r["floor"]) else "— |")
+            f"| {ep.label} | {ep.floor} ({_median([f['rps'] for f in floor]):.0f}/s) | "
+            f"{_median([r['rps'] for r in res]):.0f} | {fmt_ms(_median([r['p50'] for r in res]))} | "
+            f"{fmt_ms(_median([r['p99'] for r in res]))} | {_errors(res)} | "
+            f"{', '.join(f'{x:.2f}' for x in ratios)} | **{ratio:.2f}** | ≥ {ep.target} | "
+            f"{'yes' if ratio >= ep.target else 'no'} | {_median(to_livez):.2f} |"
         )
     return head + "\n".join(lines) + "\n"
 
 
-def floor_notes(rows: list[dict], *, noop_per_s: float) -> list[str]:
-    """What the authenticated floor and the Celery worker's own rate say about the targets."""
-    floors = [r["floor"]["rps"] / r["ceiling"]["rps"] for r in rows if r["floor"]]
-    writes = [r for r in rows if r["label"].startswith("POST")]
-    read_targets = [r["target"] for r in rows if r["floor"] and not r["label"].startswith("POST")]
-    if not floors:
-        return []
-    asked = ", ".join(
-        f"{r['label'].split()[1]} {r['target'] * r['ceiling']['rps']:.0f}/s (measured {r['res']['rps']:.0f}/s)"
-        for r in writes
-    )
+def floor_table(runs: dict) -> list[str]:
+    """The floors themselves: req/s and ÷ ``/livez`` of the same round, medians."""
+    rounds = runs["rounds"]
+    by_floor: dict[str, list[tuple[dict, dict]]] = {"wsgi": [(rnd["wsgi"], rnd["livez"]) for rnd in rounds]}
+    for i, ep in enumerate(runs["endpoints"]):
+        for rnd in rounds:
+            by_floor.setdefault(ep.floor, []).append((rnd["endpoints"][i]["floor"], rnd["livez"]))
+    by_floor["DRF authenticated floor (`/bench/auth-floor`)"] = [(rnd["drf"], rnd["livez"]) for rnd in rounds]
+    livez = [rnd["livez"] for rnd in rounds]
+    lines = [
+        "| floor | does | runs | req/s (median) | p99 (median) | ÷ /livez of its round, median | errors |",
+        "|---|---|---:|---:|---:|---:|---|",
+        f"| `/livez` (Django, no I/O) | the ceiling | {len(livez)} | {_median([r['rps'] for r in livez]):.0f} | "
+        f"{fmt_ms(_median([r['p99'] for r in livez]))} | 1.00 | {_errors(livez)} |",
+    ]
+    for name, pairs in by_floor.items():
+        does = FLOOR_DOES.get(name, "DRF view: project token auth, permission, throttles, a two-key body")
+        shown = f"`{name}`" if name in FLOOR_DOES else name
+        lines.append(
+            f"| {shown} | {does} | {len(pairs)} | {_median([f['rps'] for f, _ in pairs]):.0f} | "
+            f"{fmt_ms(_median([f['p99'] for f, _ in pairs]))} | "
+            f"{_median([f['rps'] / lz['rps'] for f, lz in pairs]):.2f} | {_errors([f for f, _ in pairs])} |"
+        )
     return [
-        "The **authenticated floor** is `GET /bench/auth-floor` (`bench/floor_wsgi.py`): a DRF view with the "
-        "project's default token authentication, permission and throttles answering a two-key object, served "
-        "by the same gunicorn. It is what every learner endpoint pays before its own work. It ran at "
-        f"{min(floors):.2f}-{max(floors):.2f} of the adjacent `/livez`; the targets for authenticated reads "
-        f"are {min(read_targets)}-{max(read_targets)}.",
+        "### Floors",
         "",
-        "Each write queues one progress task (Celery tracks progress, by design). The targets ask for "
-        f"{asked}, each with its task; this machine's Celery worker runs {noop_per_s:.0f} no-op tasks/s "
-        "(below), on the same two cores.",
+        "Raw WSGI apps served by the same gunicorn (`bench/floor_wsgi.py`, in front of the project's "
+        "application): no Django, no middleware, one hand-written JSON answer, each doing only the I/O its "
+        "class of endpoint cannot avoid. Every endpoint above ran right after its floor, in each round.",
+        "",
+        *lines,
         "",
     ]
 
 
-def cpu_table(rows: list[dict]) -> list[str]:
-    """CPU milliseconds per request by process group: /livez and the floor averaged over their runs."""
+def floor_notes(runs: dict, *, noop_per_s: float) -> list[str]:
+    """What the Celery worker's own rate says about the write targets."""
+    return [
+        "Each write queues one progress task (Celery tracks progress, by design); this machine's Celery "
+        f"worker runs {noop_per_s:.0f} no-op tasks/s (below), on the same two cores as the web workers, so a "
+        "write's figure includes the worker's share of the cores (the CPU table shows it under Celery).",
+        "",
+    ]
 
-    def mean(runs: list[dict]) -> dict[str, float]:
-        return {k: statistics.fmean(r["cpu_ms"][k] for r in runs) for k in runs[0]["cpu_ms"]}
 
+def cpu_table(runs: dict) -> list[str]:
+    """CPU milliseconds per request by process group, each run kind averaged over its runs."""
+
+    def mean(rs: list[dict]) -> dict[str, float]:
+        return {k: statistics.fmean(r["cpu_ms"][k] for r in rs) for k in rs[0]["cpu_ms"]}
+
+    rounds = runs["rounds"]
+    shown = [
+        (f"GET /livez (mean of {len(rounds)} runs)", mean([rnd["livez"] for rnd in rounds])),
+        (f"floor `wsgi` (mean of {len(rounds)} runs)", mean([rnd["wsgi"] for rnd in rounds])),
+        (f"GET /bench/auth-floor, DRF (mean of {len(rounds)} runs)", mean([rnd["drf"] for rnd in rounds])),
+    ]
+    floors: dict[str, list[dict]] = {}
+    for i, ep in enumerate(runs["endpoints"]):
+        floors.setdefault(ep.floor, []).extend(rnd["endpoints"][i]["floor"] for rnd in rounds)
+    shown += [(f"floor `{name}` (mean of {len(rs)} runs)", mean(rs)) for name, rs in floors.items()]
+    shown += [
+        (ep.label, mean([rnd["endpoints"][i]["res"] for rnd in rounds])) for i, ep in enumerate(runs["endpoints"])
+    ]
     lines = [
         "| run | gunicorn | PostgreSQL | Redis | Celery | wrk | rest | machine |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    shown = [(f"GET /livez (mean of {len(rows)} runs)", mean([r["ceiling"] for r in rows]))]
-    floors = [r["floor"] for r in rows if r["floor"]]
-    if floors:
-        shown.append((f"GET /bench/auth-floor (mean of {len(floors)} runs)", mean(floors)))
-    shown += [(r["label"], r["res"]["cpu_ms"]) for r in rows]
     for label, ms in shown:
         lines.append(f"| {label} | " + " | ".join(f"{ms[k]:.2f}" for k in (*CPU_GROUPS, "machine")) + " |")
     return [
@@ -99,8 +138,9 @@ def cpu_table(rows: list[dict]) -> list[str]:
         "",
         "CPU milliseconds each request cost, by process, read from `/proc` around each wrk run above (wrk's "
         "own from this script's children; `rest` is the machine's busy time outside these processes: the "
-        "kernel's network work, anything else running). Two cores give 2,000 CPU ms per second, so "
-        "`machine` ≈ 2,000 ÷ req/s when the cores are saturated.",
+        "kernel's network work, anything else running), mean over the rounds. Two cores give 2,000 CPU ms per "
+        "second, so `machine` ≈ 2,000 ÷ req/s when the cores are saturated. An endpoint's gunicorn figure "
+        "minus its floor's is what Django, DRF and the app cost it.",
         "",
         *lines,
         "",
@@ -114,7 +154,7 @@ def _secs(v: float | None) -> str:
 def write_results(
     args, *, started, git_head: str, git_dirty: list[str], argv: str, load_before: str, load_after: str, mach: dict,
     vers: dict, rtt_ms: float, gunicorn_cmd: list[str], celery_cmd: list[str], migrate_s: float, data: dict,
-    ratio_progress: float, rows: list[dict], drains: dict[str, float], celery: dict, events: dict, finish: dict,
+    ratio_progress: float, rows: dict, drains: dict[str, float], celery: dict, events: dict, finish: dict,
     rss_after_run: dict, samples: list, soak: int, soak_res: dict, prof: dict,
 ) -> None:  # fmt: skip
     """Write ``args.output`` from every figure of the run and print the summary."""
@@ -150,16 +190,19 @@ def write_results(
         f"make bench   # = .venv/bin/python bench/run.py {argv}".rstrip(),
         f"gunicorn: {' '.join(gunicorn_cmd).replace(str(ROOT) + '/', '')}",
         f"celery:   {' '.join(celery_cmd).replace(str(ROOT) + '/', '')}",
-        f"wrk:      {rows[0]['res']['cmd'].replace(str(ROOT) + '/', '') if rows else ''}",
+        f"wrk:      {rows['rounds'][0]['endpoints'][0]['res']['cmd'].replace(str(ROOT) + '/', '')}",
         "env: " + " ".join(f"{k}={v}" for k, v in ENV.items() if k != "SECRET_KEY") + " SECRET_KEY=<random>",
         "```",
         "",
-        "Each endpoint run (`wrk -t2 -c32 --latency`, one random learner token per request from "
-        f"{len(data['tokens']):,} tokens) comes right after a `/livez` run of the same length; the ratio is "
-        "endpoint req/s ÷ that adjacent `/livez` req/s. An authenticated endpoint's pair is preceded by a run "
-        "of the authenticated floor (`/bench/auth-floor`, below) with the same tokens. The progress queue is "
-        "drained before each group. gunicorn serves `bench.floor_wsgi`: `config.wsgi`'s application with that "
-        "one route appended.",
+        f"{len(rows['rounds'])} rounds. A round runs `/livez` (Django's cheapest answer, no I/O), the `wsgi` floor "
+        "and the DRF authenticated floor once, then every endpoint right after the floor of its class (below), "
+        f"each run `wrk -t2 -c16 --latency` for {args.seconds or ('3' if args.quick else '15')} s; a learner "
+        f"token per request from {len(data['tokens']):,}. Reads pick a random token; the completion POST and "
+        "the write floor make every request a new (learner, lesson) pair, catalog search a new three-word term "
+        "(`bench/wrk.lua`), so neither repeats within the bench. An endpoint's figure is its req/s ÷ its floor's "
+        "req/s in the same round, median over rounds (÷ `/livez` likewise). The progress queue is drained "
+        "before each pair. gunicorn serves `bench.floor_wsgi`: the floors in front of `config.wsgi`'s "
+        "application, plus the DRF floor's route.",
         "",
         "## Data set",
         "",
@@ -179,6 +222,7 @@ def write_results(
         "Errors: `non-2xx` is wrk's count; for quiz attempts 409 (over max_attempts) is an accepted answer. "
         f"Queue drain waits before each pair (s): {', '.join(f'{v:.1f}' for v in drains.values())}.",
         "",
+        *floor_table(rows),
         *floor_notes(rows, noop_per_s=celery["noop"]["per_s"]),
         *cpu_table(rows),
         "## Progress against table size",

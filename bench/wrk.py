@@ -31,12 +31,15 @@ def parse_wrk(out: str) -> dict:
     return res
 
 
-def run_wrk(base: str, requests_file: Path, tokens_file: str, seconds: int, *, conns: int = 32, threads: int = 2,
-            pause_ms: int = 0, pids: dict[str, int] | None = None) -> dict:  # fmt: skip
-    """One wrk run; with ``pids`` (gunicorn_pid, worker_pid) also the CPU it cost per request."""
+def run_wrk(base: str, requests_file: Path, tokens_file: str, seconds: int, *, conns: int = 16, threads: int = 2,
+            pause_ms: int = 0, pids: dict[str, int] | None = None, mode: str = "random", start: int = 0,
+            words_file: Path | None = None) -> dict:  # fmt: skip
+    """One wrk run; with ``pids`` (gunicorn_pid, worker_pid) also the CPU it cost per request. ``mode``
+    "pairs" or "terms" (bench/wrk.lua) makes every request a new pair or search term, from ``start``."""
     cmd = [
         "wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", str(BENCH / "wrk.lua"),
-        base, "--", tokens_file, str(requests_file), str(pause_ms),
+        base, "--", tokens_file, str(requests_file), str(pause_ms), mode, str(start), str(words_file or "-"),
+        str(threads),
     ]  # fmt: skip
     before = cpu_snapshot(**pids) if pids else None
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
