@@ -31,7 +31,8 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 class OrderingFilter(filters.OrderingFilter):
     """``?ordering=`` with one or more of the view's ``ordering_fields`` (comma-separated, ``-`` before a
     field for descending). An unknown field is a 400 naming the allowed ones, not silently the default
-    order; the schema states the allowed values as a pattern."""
+    order; the schema states the allowed values as a pattern. Without one, rows a search ranked
+    (annotated ``search_rank``) come most relevant first, then in the view's default order."""
 
     def _allowed(self, view) -> list[str]:
         fields = getattr(view, "ordering_fields", None)
@@ -50,7 +51,10 @@ class OrderingFilter(filters.OrderingFilter):
                     {self.ordering_param: [f"Unknown ordering {', '.join(unknown)}; one of: {', '.join(allowed)}."]}
                 )
             return terms
-        return self.get_default_ordering(view)
+        default = self.get_default_ordering(view)
+        if "search_rank" in queryset.query.annotations:
+            return ["-search_rank", *(default or [])]
+        return default
 
     def get_schema_operation_parameters(self, view):
         allowed = self._allowed(view)

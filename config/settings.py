@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # full-text search of the catalog (a no-op on SQLite)
     "rest_framework",
     "axes",
     "django_filters",

@@ -1,8 +1,10 @@
 import secrets
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 
 
 class TimeStamped(models.Model):
@@ -11,6 +13,34 @@ class TimeStamped(models.Model):
 
     class Meta:
         abstract = True
+
+
+# The catalog's full-text search language (PostgreSQL text search configuration).
+SEARCH_CONFIG = "english"
+
+
+class CourseSearchDocument(models.Func):
+    """What the catalog's ``?search=`` matches on PostgreSQL: the title (weight A), the summary (B)
+    and the description (C), stemmed. Stored as a generated column, so every write of a course (a
+    service, the admin, a bulk ``COPY``) keeps it exact. Other databases have no text search: there
+    the column is always NULL and the catalog searches with ``LIKE`` (``learning.catalog.filters``)."""
+
+    template = "%(expressions)s"
+    output_field = SearchVectorField(null=True)
+
+    def __init__(self):
+        config = Value(SEARCH_CONFIG)
+        super().__init__(
+            SearchVector("title", weight="A", config=config)
+            + SearchVector("summary", weight="B", config=config)
+            + SearchVector("description", weight="C", config=config)
+        )
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return "NULL", []
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, **extra_context)
 
 
 class Course(TimeStamped):
@@ -31,6 +61,14 @@ class Course(TimeStamped):
     # Bumped on every change to the course's structure (lessons or quizzes added, removed, moved):
     # progress computed at an older version is stale, and cached outlines are invalid.
     content_version = models.PositiveIntegerField(default=1)
+    # What the catalog shows, kept on the row (``courseware.structure.counts``) instead of counted
+    # per request: set whenever the course's modules, lessons or quizzes change.
+    module_count = models.PositiveIntegerField(default=0)
+    lesson_count = models.PositiveIntegerField(default=0)
+    quiz_count = models.PositiveIntegerField(default=0)
+    search_document = models.GeneratedField(
+        expression=CourseSearchDocument(), output_field=SearchVectorField(null=True), db_persist=True
+    )
 
     class Meta:
         ordering = ["title"]
@@ -46,7 +84,10 @@ class Course(TimeStamped):
                 name="course_enrollment_window_ordered",
             ),
         ]
-        indexes = [models.Index(fields=["is_published", "title"], name="course_published_title_idx")]
+        indexes = [
+            models.Index(fields=["is_published", "title"], name="course_published_title_idx"),
+            GinIndex(fields=["search_document"], name="course_search_document_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -8,6 +8,7 @@ from django.db import models
 
 from accounts.models import User
 from courseware.models import Certificate, Course, Enrollment, Module
+from courseware.structure.counts import course_counts_recount
 from lessons.markdown import render_markdown
 from lessons.models import Lesson, LessonCompletion
 from quizzes.models import Choice, Question, Quiz, QuizAttempt
@@ -179,6 +180,8 @@ def build_course(
             multiple = QuestionFactory(quiz=quiz, position=2, kind=Question.Kind.MULTIPLE)
             for c in range(1, 4):
                 ChoiceFactory(question=multiple, position=c, is_correct=(c <= 2))
+    course_counts_recount(course_id=course.pk)  # rows made here bypass the authoring services
+    course.refresh_from_db(fields=["module_count", "lesson_count", "quiz_count"])
     return course
 
 

@@ -8,15 +8,19 @@ from django.utils import timezone
 from courseware import signals
 from courseware.catalog_cache import catalog_changed
 from courseware.models import Course
+from courseware.structure.counts import course_counts_from_rows
 
 
 # --- Content changes ----------------------------------------------------------------------------
 def course_content_changed(*, course_id: int) -> None:
     """Call after lessons or quizzes of a course are added, removed or moved (inside the same
     transaction). Bumps the content version, which makes every enrollment's stored progress stale
-    and every cached outline invalid, and tells the progress pipeline (``courseware.signals``), which
-    recomputes after commit."""
-    Course.objects.filter(pk=course_id).update(content_version=F("content_version") + 1, updated_at=timezone.now())
+    and every cached outline invalid, recounts the module, lesson and quiz counts the catalog shows
+    (``courseware.structure.counts``, in the same UPDATE), and tells the progress pipeline
+    (``courseware.signals``), which recomputes after commit."""
+    Course.objects.filter(pk=course_id).update(
+        content_version=F("content_version") + 1, updated_at=timezone.now(), **course_counts_from_rows()
+    )
     catalog_changed()  # lesson and quiz counts are on the catalog
     signals.course_content_changed.send(sender=Course, course_id=course_id)
 

@@ -4,9 +4,8 @@ shape the output."""
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.http import HttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_orjson_renderer.renderers import ORJSONRenderer
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -16,17 +15,18 @@ from rest_framework.generics import get_object_or_404  # a malformed id is a 404
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
+from config.filters import OrderingFilter
 from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404
 from courseware.access import course_for_write
 from courseware.catalog_cache import PAGE_TIMEOUT, catalog_page_key, local_get, local_peek
 from courseware.enrollment.filters import EnrollmentFilter
 from courseware.enrollment.selectors import enrollment_list
 from courseware.enrollment.services import enrollment_create, enrollment_drop
-from courseware.models import Course, Enrollment, Module
+from courseware.models import Course, Enrollment
 from courseware.permissions import IsInstructor
 from courseware.structure.selectors import catalog_is_public_for, course_get, course_get_published, course_list
 from courseware.structure.services import course_create, course_publish, course_unpublish, course_update
-from learning.catalog.filters import CourseFilter
+from learning.catalog.filters import CatalogSearchFilter, CourseFilter
 from learning.catalog.selectors import course_detail_public, course_detail_public_bytes
 from learning.catalog.serializers import (
     CourseCreateInputSerializer,
@@ -38,19 +38,11 @@ from learning.catalog.serializers import (
 )
 from learning.progress.selectors import outline_with_learner_state, progress_report, progress_snapshot
 from learning.state import StateWanted, learner_header
-from lessons.models import Lesson
-from quizzes.models import Quiz
 
 
-def _count_of(model) -> Coalesce:
-    rows = model.objects.filter(course=OuterRef("pk")).order_by().values("course").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-
-
-def _with_counts(qs):
-    return qs.annotate(
-        module_count=_count_of(Module), lesson_count=_count_of(Lesson), quiz_count=_count_of(Quiz)
-    ).prefetch_related("instructors")
+def _catalog_rows(qs):
+    """Catalog entries: the counts are on the row; the search document is not shown."""
+    return qs.defer("search_document").prefetch_related("instructors")
 
 
 @extend_schema_view(
@@ -60,7 +52,12 @@ class CourseViewSet(viewsets.GenericViewSet):
     lookup_field = "slug"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
     filterset_class = CourseFilter
-    search_fields = ["title", "summary"]
+    filter_backends = [
+        DjangoFilterBackend,
+        CatalogSearchFilter,  # PostgreSQL full-text search; elsewhere LIKE on search_fields
+        OrderingFilter,
+    ]
+    search_fields = ["title", "summary", "description"]
     ordering_fields = ["title", "published_at", "created_at", "estimated_hours"]
     ordering = ["title"]
     serializer_class = CourseListOutputSerializer
@@ -141,7 +138,7 @@ class CourseViewSet(viewsets.GenericViewSet):
     def _page_data(self, *, key: str | None = None) -> dict:
         data = cache.get(key) if key else None
         if data is None:
-            qs = self.filter_queryset(_with_counts(self.get_queryset()))
+            qs = self.filter_queryset(_catalog_rows(self.get_queryset()))
             page = self.paginate_queryset(qs)
             data = self.get_paginated_response(CourseListOutputSerializer(page, many=True).data).data
             if key:
@@ -180,7 +177,7 @@ class CourseViewSet(viewsets.GenericViewSet):
         data = CourseCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         course = course_create(actor=request.user, **data.validated_data)
-        course = _with_counts(Course.objects.filter(pk=course.pk)).get()
+        course = _catalog_rows(Course.objects.filter(pk=course.pk)).get()
         return Response(CourseListOutputSerializer(course).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -192,7 +189,7 @@ class CourseViewSet(viewsets.GenericViewSet):
         data = CourseUpdateInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         course = course_update(course=course, **data.validated_data)
-        course = _with_counts(Course.objects.filter(pk=course.pk)).get()
+        course = _catalog_rows(Course.objects.filter(pk=course.pk)).get()
         return Response(CourseListOutputSerializer(course).data)
 
     @extend_schema(
@@ -202,7 +199,7 @@ class CourseViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def publish(self, request, slug=None):
         course = course_publish(course=course_for_write(user=request.user, slug=slug))
-        return Response(CourseListOutputSerializer(_with_counts(Course.objects.filter(pk=course.pk)).get()).data)
+        return Response(CourseListOutputSerializer(_catalog_rows(Course.objects.filter(pk=course.pk)).get()).data)
 
     @extend_schema(
         request=None,
@@ -211,7 +208,7 @@ class CourseViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def unpublish(self, request, slug=None):
         course = course_unpublish(course=course_for_write(user=request.user, slug=slug))
-        return Response(CourseListOutputSerializer(_with_counts(Course.objects.filter(pk=course.pk)).get()).data)
+        return Response(CourseListOutputSerializer(_catalog_rows(Course.objects.filter(pk=course.pk)).get()).data)
 
     @extend_schema(
         request=None,
