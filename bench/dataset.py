@@ -114,19 +114,26 @@ def load_dataset(*, learners: int, completions: int, probe) -> dict:
         # Courses: id 1 is the big course, then the catalog.
         course_cols = [
             "id", "created_at", "updated_at", "slug", "title", "summary", "description", "is_published",
-            "published_at", "estimated_hours", "sequential", "content_version",
+            "published_at", "estimated_hours", "sequential", "content_version", "module_count", "lesson_count",
+            "quiz_count",
         ]  # fmt: skip
+        # COPY bypasses the services, which keep the counts the catalog shows on the course row
+        # (courseware.structure.counts): the rows below carry the counts of what is loaded after them.
         courses = [
-            (1, ts, ts, BIG_SLUG, "The Big Course", "Thirty modules of ten lessons.", "", True, ts, 50, False, 1)
-        ]
+            (1, ts, ts, BIG_SLUG, "The Big Course", "Thirty modules of ten lessons.", "", True, ts, 50, False, 1,
+             BIG_MODULES, BIG_MODULES * BIG_LESSONS_PER_MODULE, BIG_MODULES)
+        ]  # fmt: skip
         for i in range(CATALOG_COURSES):
             title = f"Course {i + 1:03d}: {' '.join(rng.choice(WORDS) for _ in range(3)).title()}"
             summary = " ".join(rng.choice(WORDS) for _ in range(15))
-            courses.append((i + 2, ts, ts, f"course-{i + 1:03d}", title, summary, "", True, ts, 3, False, 1))
+            courses.append(
+                (i + 2, ts, ts, f"course-{i + 1:03d}", title, summary, "", True, ts, 3, False, 1, CATALOG_MODULES,
+                 CATALOG_MODULES * CATALOG_LESSONS, 0)
+            )  # fmt: skip
         write_course_id = CATALOG_COURSES + 2
         courses.append(
             (write_course_id, ts, ts, WRITE_SLUG, "The Write Course", "Twenty modules of ten lessons.", "", True, ts,
-             30, False, 1)
+             30, False, 1, WRITE_MODULES, WRITE_MODULES * WRITE_LESSONS_PER_MODULE, 0)
         )  # fmt: skip
         copy_rows(cur, "courseware_course", course_cols, courses)
         module_cols = ["id", "created_at", "updated_at", "slug", "title", "summary", "position", "course_id"]

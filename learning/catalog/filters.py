@@ -3,6 +3,7 @@
 import re
 
 import django_filters
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connections
 from django.db.models import F
@@ -34,6 +35,13 @@ class CatalogSearchFilter(BoundedSearchFilter):
     (a title match above a summary match above a description match), unless ``?ordering`` says
     otherwise (``config.filters.OrderingFilter``). Elsewhere (SQLite): every term must appear, in
     any case, in the title, summary or description (``LIKE``)."""
+
+    search_description = (
+        "Words to look for in the title, summary and description (all must match). On PostgreSQL a word "
+        "also finds its other forms and the words it starts, and the most relevant courses come first "
+        f"unless `ordering` is given. At most {settings.SEARCH_MAX_TERMS} terms and "
+        f"{settings.SEARCH_MAX_CHARS} characters."
+    )
 
     def filter_queryset(self, request, queryset, view):
         if connections[queryset.db].vendor != "postgresql":

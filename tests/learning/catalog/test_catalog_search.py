@@ -156,3 +156,11 @@ def test_the_migration_fills_the_counts_of_existing_courses():
     migration.fill_counts(django_apps, SimpleNamespace(connection=connection))  # it reads the alias only
     got = {c.slug: (c.module_count, c.lesson_count, c.quiz_count) for c in Course.objects.all()}
     assert got == {"counted-before": (3, 6, 3), "empty-before": (0, 0, 0)}
+
+
+def test_the_schema_says_what_the_catalog_search_matches_and_how_it_orders():
+    document = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    params = {p["name"]: p for p in document["paths"]["/api/courses/"]["get"]["parameters"]}
+    assert "title, summary and description" in params["search"]["description"]
+    assert "most relevant courses come first unless `ordering` is given" in params["search"]["description"]
+    assert params["ordering"]["schema"]["pattern"].startswith("^(-?(title|published_at|created_at|estimated_hours)")
