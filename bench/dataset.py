@@ -195,6 +195,12 @@ def load_dataset(*, learners: int, completions: int, probe) -> dict:
             choices,
         )
         conn.commit()
+        cur.execute(
+            "SELECT count(*) FROM courseware_course c WHERE module_count <> (SELECT count(*) FROM courseware_module m "
+            "WHERE m.course_id = c.id) OR lesson_count <> (SELECT count(*) FROM lessons_lesson l WHERE l.course_id = "
+            "c.id) OR quiz_count <> (SELECT count(*) FROM quizzes_quiz q WHERE q.course_id = c.id)"
+        )
+        assert cur.fetchone()[0] == 0, "the courses' counts differ from their rows"
         timings["content"] = time.perf_counter() - t0
 
         t1 = time.perf_counter()
