@@ -100,6 +100,19 @@ def test_search_text_that_looks_like_query_syntax_is_just_text(shelf, text):
     assert r.status_code == 200, r.content
 
 
+def test_search_combines_with_the_instructor_filter_and_pages(shelf):
+    teacher = InstructorFactory()
+    for slug in ("in-title", "in-description", "unrelated"):
+        Course.objects.get(slug=slug).instructors.add(teacher, InstructorFactory())
+    r = APIClient().get(CATALOG, {"search": "pricing", "instructor": teacher.username})
+    assert sorted(slugs(r)) == ["in-description", "in-title"]
+    first = APIClient().get(CATALOG, {"search": "pricing", "page_size": 2}).json()
+    second = APIClient().get(CATALOG, {"search": "pricing", "page_size": 2, "page": 2}).json()
+    assert first["count"] == 3 and len(first["results"]) == 2 and len(second["results"]) == 1
+    seen = [c["slug"] for c in first["results"] + second["results"]]
+    assert sorted(seen) == ["in-description", "in-summary", "in-title"]  # a stable order across pages
+
+
 def test_search_never_shows_unpublished_courses_to_the_public(shelf):
     CourseFactory(slug="draft-pricing", title="Pricing draft", is_published=False)
     assert "draft-pricing" not in slugs(APIClient().get(CATALOG, {"search": "pricing"}))
