@@ -3,7 +3,7 @@ processes through the content cache and kept as ready-made bytes."""
 
 from courseware.catalog_cache import local_get
 from courseware.models import Course
-from learning.outline import course_outline, outline_cache_key
+from learning.outline import course_outline, draft_outline, outline_cache_key
 from learning.progress.selectors import outline_with_learner_state
 
 
@@ -29,9 +29,20 @@ def _course_detail_shared(*, course: Course, key: str) -> dict:
     data = cache.get(key)
     if data is not None:
         return data
-    outline = course_outline(course=course)
+    data = _course_detail(course=course, outline=course_outline(course=course))
+    cache.set(key, data, timeout=24 * 3600)
+    return data
+
+
+def course_detail_draft(*, course: Course) -> dict:
+    """The course page with the draft's outline (what the next publish makes the outline), for the
+    course's instructors and admins (``?version=draft``); never cached."""
+    return _course_detail(course=course, outline=draft_outline(course=course))
+
+
+def _course_detail(*, course: Course, outline: list[dict]) -> dict:
     instructors = [u.display_name for u in course.instructors.all()]
-    data = {
+    return {
         "slug": course.slug,
         "title": course.title,
         "summary": course.summary,
@@ -52,5 +63,3 @@ def _course_detail_shared(*, course: Course, key: str) -> dict:
         "modules": outline_with_learner_state(course=course, outline=outline, snapshot=None),
         "enrollment": None,
     }
-    cache.set(key, data, timeout=24 * 3600)
-    return data
