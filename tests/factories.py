@@ -235,6 +235,7 @@ def build_course(
     course = CourseFactory(**course_kwargs)
     with publishing_deferred():
         _course_content(course, modules=modules, lessons_per_module=lessons_per_module, quiz_per_module=quiz_per_module)
+    course.refresh_from_db()  # as published (its published and content versions)
     return course
 
 

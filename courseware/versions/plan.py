@@ -28,6 +28,11 @@ class PublishPlan:
     def has_changes(self) -> bool:
         return any(self.pairs[c] for c in ("added", "changed", "removed"))
 
+    @property
+    def counted_items_changed(self) -> bool:
+        """Whether the set of lessons and quizzes progress counts changes (not only their text)."""
+        return any(self.item_ids(k, after=False) != self.item_ids(k, after=True) for k in COUNTED_KINDS)
+
     def item_ids(self, kind: str, *, after: bool) -> set[int]:
         rows = self.draft if after else self.published
         return {(i.item_id if after else i["item_id"]) for i in rows if (i.kind if after else i["kind"]) == kind}

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from config.errors import ApplicationError, NotFound
 from courseware.models import ContentBlob, Course, CourseVersion, VersionItem
-from courseware.structure.changes import course_content_changed, course_draft_changed
+from courseware.structure.changes import course_content_changed, course_draft_changed, course_touch
 from courseware.versions.impact import publish_impact
 from courseware.versions.kinds import RestoredItem, content_kinds
 from courseware.versions.plan import COUNTED_KINDS, PublishPlan, version_plan
@@ -63,7 +63,10 @@ def version_publish(
         course.is_published = True
         course.published_at = course.published_at or now
         course.save(update_fields=["is_published", "published_at", "published_version", "updated_at"])
-        course_content_changed(course_id=course.pk)  # caches and stored progress follow the new version
+        if plan.counted_items_changed:  # stored progress follows the new item set: recompute it
+            course_content_changed(course_id=course.pk)
+        else:  # text or order only: progress stays valid; caches key on the published version
+            course_touch(course_id=course.pk)
         event_record(
             type="course.published",
             course_id=course.pk,

@@ -11,15 +11,20 @@ def course_detail_public(*, course: Course) -> dict:
     """The course page as anyone sees it (no learner state), cached with the outline: every field of
     the catalog entry, the description and the modules. The caller overlays a learner's state."""
 
-    key = "detail:" + outline_cache_key(course)
+    key = _detail_key(course)
     return local_get(key, lambda: _course_detail_shared(course=course, key=key))
+
+
+def _detail_key(course: Course) -> str:
+    # The course's own fields (title, summary, ...) are not versioned: they change the page at once.
+    return f"detail:{outline_cache_key(course)}:{course.updated_at.timestamp()}"
 
 
 def course_detail_public_bytes(*, course: Course) -> bytes:
     """``course_detail_public`` rendered to JSON once per process and content version."""
     from drf_orjson_renderer.renderers import ORJSONRenderer
 
-    key = "detail-json:" + outline_cache_key(course)
+    key = "json-" + _detail_key(course)
     return local_get(key, lambda: ORJSONRenderer().render(course_detail_public(course=course)))
 
 

@@ -72,6 +72,9 @@ class LessonCompleteView(LessonView):
         """Mark the lesson completed for the caller. Idempotent: repeating it changes nothing."""
         page = lesson_page(lesson_id=lesson_id)
         if page is None:
+            draft = lesson_page_draft(lesson_id=lesson_id)
+            if draft is not None and course_can_write(course=draft.course, user=request.user):
+                raise PermissionDenied("This lesson is not published yet: there is nothing to complete.")
             raise NotFound("No lesson with this id.")
         access = content_access(
             user=request.user, course=page.course_copy(), module_id=page.module_id, lesson_id=lesson_id

@@ -117,6 +117,11 @@ class ImportReport:
                     fields = f" [{', '.join(item.fields)}]" if item.fields else ""
                     learners = f"{item.learners} learner{'s' if item.learners != 1 else ''}"
                     lines.append(f"  {sign} {item.slug}{fields} ({learners} touched)")
+        if self.content_version_bumped:
+            lines.append(
+                "Structure changed: enrolled learners' progress will be recomputed"
+                + (" against the new version." if self.version and impact_changes(self) else " once it is published.")
+            )
         if impact := self.publish_impact:
             verb = "would make" if self.dry_run else "made"
             if impact["has_changes"] and self.version:
@@ -132,6 +137,10 @@ class ImportReport:
         if self.dry_run:
             lines.append("Dry run: nothing was saved.")
         return "\n".join(lines)
+
+
+def impact_changes(report: "ImportReport") -> bool:
+    return bool(report.publish_impact and report.publish_impact["has_changes"])
 
 
 class _DryRunRollback(Exception):
