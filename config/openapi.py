@@ -4,7 +4,7 @@ postprocessing hooks. The schema is served as OpenAPI 3.1 (nullable references a
 ``{"type": "null"}``, which strict validators and generated clients read as the server means it)."""
 
 from drf_spectacular import openapi
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
 
@@ -35,6 +35,16 @@ ERRORS_400 = {400: OpenApiResponse(_validation, description='Invalid input: `{"f
 ERRORS_401 = {401: OpenApiResponse(_detail, description="Not signed in.")}
 ERRORS_403 = {403: OpenApiResponse(_detail, description="Signed in but not allowed (the reason is in `detail`).")}
 ERRORS_404 = {404: OpenApiResponse(_detail, description="Not found (or not visible to the caller).")}
+
+# Content reads answer the published version; a course's instructors and admins ask for its draft.
+VERSION_PARAMETER = OpenApiParameter(
+    "version",
+    str,
+    enum=["draft"],
+    required=False,
+    description="`draft`: the course's draft (what the next publish makes live), for its instructors and admins; "
+    "others get 403. Without it: the published version.",
+)
 ERRORS_406 = {
     406: OpenApiResponse(_detail, description="The requested format (`Accept` or `?format=`) is not offered.")
 }

@@ -43,6 +43,51 @@ class CourseSearchDocument(models.Func):
         return super().as_sql(compiler, connection, **extra_context)
 
 
+class LiveQuerySet(models.QuerySet):
+    """Content rows of the draft. ``delete()`` retires them instead of deleting: published versions,
+    completions and attempts keep pointing at them, and a restore brings them back."""
+
+    def delete(self):
+        retired = 0
+        for row in self:
+            row.delete()
+            retired += 1
+        return retired, {self.model._meta.label: retired}
+
+
+class LiveManager(models.Manager.from_queryset(LiveQuerySet)):
+    """The draft: rows not retired. Forward relations (``completion.lesson``) use the base manager and
+    still reach a retired row."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
+class Retirable(models.Model):
+    """Course content (modules, lessons, quizzes, questions) that is retired, never deleted, when the
+    draft drops it: its id stays the identity versions, completions and attempts refer to."""
+
+    removed_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+
+    objects = LiveManager()
+    all_objects = models.Manager()  # noqa: DJ012 (a manager, not a field)
+
+    class Meta:
+        abstract = True
+
+    def delete(self, using=None, keep_parents=False):
+        from django.utils import timezone
+
+        if self.removed_at is None:
+            self.removed_at = timezone.now()
+            type(self).all_objects.filter(pk=self.pk).update(removed_at=self.removed_at)
+            self.retire_children()
+        return 1, {self._meta.label: 1}
+
+    def retire_children(self) -> None:
+        """Retire what belongs to this row (a module's lessons and quizzes)."""
+
+
 class Course(TimeStamped):
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=200)
@@ -70,6 +115,10 @@ class Course(TimeStamped):
         expression=CourseSearchDocument(), output_field=SearchVectorField(null=True), db_persist=True
     )
 
+
+    # The number of the version learners read (0: never published, only a draft). See CourseVersion.
+    published_version = models.PositiveIntegerField(default=0)
+
     class Meta:
         ordering = ["title"]
         constraints = [
@@ -93,7 +142,7 @@ class Course(TimeStamped):
         return self.title
 
 
-class Module(TimeStamped):
+class Module(Retirable, TimeStamped):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
     slug = models.SlugField(max_length=100)
     title = models.CharField(max_length=200)
@@ -103,13 +152,22 @@ class Module(TimeStamped):
     class Meta:
         ordering = ["course", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["course", "position"], name="module_position_unique"),
-            models.UniqueConstraint(fields=["course", "slug"], name="module_slug_unique"),
+            models.UniqueConstraint(
+                fields=["course", "position"], condition=Q(removed_at__isnull=True), name="module_position_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["course", "slug"], condition=Q(removed_at__isnull=True), name="module_slug_unique"
+            ),
             models.CheckConstraint(condition=Q(position__gte=1), name="module_position_positive"),
         ]
 
     def __str__(self) -> str:
         return f"{self.course.slug} / {self.title}"
+
+    def retire_children(self) -> None:
+        for related in ("lessons", "quizzes"):
+            for item in getattr(self, related).all():
+                item.delete()
 
 
 class Enrollment(TimeStamped):
@@ -234,3 +292,81 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.learner_name}, {self.course_title})"
+
+
+# --- Versions ----------------------------------------------------------------------------------------
+class ContentBlob(models.Model):
+    """One piece of published content (a module's, lesson's or quiz's fields, a quiz with its questions
+    and keys), stored once by the SHA-256 of its canonical JSON: versions share every blob that did
+    not change."""
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    payload = models.JSONField()
+    size = models.PositiveIntegerField(help_text="Bytes of the canonical JSON.")
+
+    def __str__(self) -> str:
+        return self.digest[:12]
+
+
+class CourseVersion(models.Model):
+    """A publish of a course: immutable, numbered from 1 per course."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    items_added = models.PositiveIntegerField(default=0)
+    items_changed = models.PositiveIntegerField(default=0)
+    items_removed = models.PositiveIntegerField(default=0)
+    # What changed, item by item: [{"kind", "id", "slug", "title", "change"}]
+    changes = models.JSONField(default=list, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["course", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "number"], name="course_version_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="course_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course.slug} v{self.number}"
+
+
+class VersionItem(models.Model):
+    """A module, lesson or quiz as it stood in versions ``since`` up to (not including) ``until``;
+    copy-on-write: a publish closes the rows of what changed and adds rows for the new state, so
+    storage grows with the change, not with the course. The rows with ``until`` null are the
+    published version."""
+
+    class Kind(models.TextChoices):
+        MODULE = "module", "Module"
+        LESSON = "lesson", "Lesson"
+        QUIZ = "quiz", "Quiz"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="version_items")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    item_id = models.PositiveIntegerField()
+    module_id = models.PositiveIntegerField(null=True, blank=True)
+    position = models.PositiveIntegerField()
+    meta = models.JSONField(help_text="The item's outline fields.")
+    blob = models.ForeignKey(ContentBlob, on_delete=models.PROTECT, related_name="+")
+    since = models.PositiveIntegerField()
+    until = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "kind", "item_id", "since"], name="version_item_unique"),
+            models.UniqueConstraint(
+                fields=["kind", "item_id"], condition=Q(until__isnull=True), name="version_item_published_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gt=F("since")), name="version_item_span_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["course", "until"], name="version_item_course_until_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.item_id} v{self.since}-{self.until or ''}"

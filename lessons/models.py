@@ -2,10 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from courseware.models import TimeStamped
+from courseware.models import Retirable, TimeStamped
 
 
-class Lesson(TimeStamped):
+class Lesson(Retirable, TimeStamped):
     module = models.ForeignKey("courseware.Module", on_delete=models.CASCADE, related_name="lessons")
     # Denormalised from module.course (kept in sync by the services) so per-course reads and
     # counts need no join, and slugs can be unique per course.
@@ -21,8 +21,12 @@ class Lesson(TimeStamped):
     class Meta:
         ordering = ["module__position", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["module", "position"], name="lesson_position_unique"),
-            models.UniqueConstraint(fields=["course", "slug"], name="lesson_slug_unique"),
+            models.UniqueConstraint(
+                fields=["module", "position"], condition=Q(removed_at__isnull=True), name="lesson_position_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["course", "slug"], condition=Q(removed_at__isnull=True), name="lesson_slug_unique"
+            ),
             models.CheckConstraint(condition=Q(position__gte=1), name="lesson_position_positive"),
             models.CheckConstraint(
                 condition=Q(estimated_minutes__gte=1) & Q(estimated_minutes__lte=600), name="lesson_minutes_range"

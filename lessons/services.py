@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.models import User
 from courseware.enrollment.services import enrollment_activity_record
 from courseware.models import Course, Enrollment, Module
-from courseware.structure.changes import course_content_changed, course_touch
+from courseware.structure.changes import course_draft_changed, course_touch
 from courseware.structure.positions import (
     content_save_guard,
     content_slug_validate,
@@ -115,7 +115,7 @@ def lesson_create(
     lesson.position = position_make_room(siblings=Lesson.objects.filter(module=module), position=position)
     with content_save_guard():
         lesson.save()
-    course_content_changed(course_id=module.course_id)
+    course_draft_changed(course_id=module.course_id)
     return lesson
 
 
@@ -154,7 +154,7 @@ def lesson_delete(*, lesson: Lesson) -> None:
     lesson = Lesson.objects.get(pk=lesson.pk)
     lesson.delete()
     position_close_gap(siblings=Lesson.objects.filter(module_id=lesson.module_id), position=lesson.position)
-    course_content_changed(course_id=lesson.course_id)
+    course_draft_changed(course_id=lesson.course_id)
 
 
 @transaction.atomic

@@ -2,10 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from courseware.models import TimeStamped
+from courseware.models import Retirable, TimeStamped
 
 
-class Quiz(TimeStamped):
+class Quiz(Retirable, TimeStamped):
     class Scoring(models.TextChoices):
         ALL_OR_NOTHING = "all_or_nothing", "All or nothing per question"
         PARTIAL = "partial", "Partial credit per question"
@@ -41,8 +41,12 @@ class Quiz(TimeStamped):
         verbose_name_plural = "quizzes"
         ordering = ["module__position", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["module", "position"], name="quiz_position_unique"),
-            models.UniqueConstraint(fields=["course", "slug"], name="quiz_slug_unique"),
+            models.UniqueConstraint(
+                fields=["module", "position"], condition=Q(removed_at__isnull=True), name="quiz_position_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["course", "slug"], condition=Q(removed_at__isnull=True), name="quiz_slug_unique"
+            ),
             models.CheckConstraint(condition=Q(position__gte=1), name="quiz_position_positive"),
             models.CheckConstraint(
                 condition=Q(pass_percent__gte=0) & Q(pass_percent__lte=100), name="quiz_pass_percent_range"
@@ -60,7 +64,7 @@ class Quiz(TimeStamped):
         return self.title
 
 
-class Question(models.Model):
+class Question(Retirable):
     class Kind(models.TextChoices):
         SINGLE = "single", "Single choice"
         MULTIPLE = "multiple", "Multiple choice"
@@ -85,7 +89,9 @@ class Question(models.Model):
     class Meta:
         ordering = ["quiz", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["quiz", "position"], name="question_position_unique"),
+            models.UniqueConstraint(
+                fields=["quiz", "position"], condition=Q(removed_at__isnull=True), name="question_position_unique"
+            ),
             models.CheckConstraint(condition=Q(position__gte=1), name="question_position_positive"),
             models.CheckConstraint(
                 condition=Q(kind__in=["single", "multiple", "numeric", "text", "ordering", "matching"]),
@@ -161,6 +167,12 @@ class QuizAttempt(models.Model):
     score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     passed = models.BooleanField(default=False)
     graded_key_version = models.PositiveIntegerField(default=0, help_text="The quiz's key version it was graded on.")
+    content_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The published quiz (its content blob) the attempt was asked from.",
+    )
 
     class Meta:
         ordering = ["quiz", "learner", "number"]

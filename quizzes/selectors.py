@@ -8,8 +8,11 @@ from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 from courseware.catalog_cache import local_get
+from courseware.models import ContentBlob, Course, VersionItem
+from courseware.versions.selectors import blob_payload, published_item
 from quizzes.grading import CHOICE_KINDS, QuestionKey, text_normalise
 from quizzes.models import Choice, Question, Quiz, QuizAttempt, QuizOverride
+from quizzes.versioning import questions_published, quiz_published
 
 
 def quiz_get(*, quiz_id: int) -> Quiz | None:
@@ -17,11 +20,11 @@ def quiz_get(*, quiz_id: int) -> Quiz | None:
 
 
 def quiz_get_for_learner(*, quiz_id: int) -> Quiz | None:
-    """``quiz_get`` from this process's memory while the content version holds (see
-    ``courseware.catalog_cache``), as a copy the caller may change. For reading and taking
-    quizzes; authoring reads the row afresh."""
+    """The quiz as its course's published version has it (None when no published version holds
+    it), from this process's memory while the content version holds, as a copy the caller may
+    change. For reading and taking quizzes; authoring reads the draft row (``quiz_get``)."""
 
-    quiz = local_get(f"quiz:{quiz_id}", lambda: quiz_get(quiz_id=quiz_id))
+    quiz = local_get(f"quiz:{quiz_id}", lambda: _quiz_published_read(quiz_id=quiz_id))
     if quiz is None:
         return None
     quiz = copy(quiz)
@@ -29,11 +32,52 @@ def quiz_get_for_learner(*, quiz_id: int) -> Quiz | None:
     return quiz
 
 
-def quiz_questions(*, quiz: Quiz) -> list[Question]:
-    """Questions with their choices prefetched, in authored order: 2 queries, then none while the
-    content version holds (kept in this process's memory: treat them as read-only)."""
+def _quiz_published_read(*, quiz_id: int) -> Quiz | None:
+    item = published_item(kind="quiz", item_id=quiz_id)
+    if item is None:
+        return None
+    course = Course.objects.filter(pk=item["course_id"]).first()
+    if course is None:
+        return None
+    return quiz_published(item=item, payload=blob_payload(digest=item["digest"]), course=course)
 
+
+def quiz_questions(*, quiz: Quiz) -> list[Question]:
+    """Questions with their choices prefetched, in authored order: a published quiz's from its
+    version (one query), a draft row's from the rows (2 queries); then none while the content
+    version holds (kept in this process's memory: treat them as read-only)."""
+
+    digest = getattr(quiz, "content_digest", None)
+    if digest:
+        return _questions_of_digest(quiz_id=quiz.pk, digest=digest)
     return local_get(f"quiz-questions:{quiz.pk}", lambda: _quiz_questions_read(quiz_id=quiz.pk))
+
+
+def _questions_of_digest(*, quiz_id: int, digest: str) -> list[Question]:
+    return local_get(
+        f"quiz-questions:{digest}", lambda: questions_published(payload=blob_payload(digest=digest), quiz_id=quiz_id)
+    )
+
+
+def attempt_quiz_questions(*, quiz: Quiz, attempt: QuizAttempt) -> list[Question]:
+    """The questions ``attempt`` was asked: those of the version it started on, even when a later
+    version of the quiz is published now."""
+    if attempt.content_digest and attempt.content_digest != getattr(quiz, "content_digest", None):
+        return _questions_of_digest(quiz_id=quiz.pk, digest=attempt.content_digest)
+    return quiz_questions(quiz=quiz)
+
+
+def quiz_key_published(*, quiz_id: int) -> tuple[list[Question], int]:
+    """The questions (with their keys) and key version learners are graded on: the published
+    version's, read afresh (a regrade follows the key just published, never a draft edit); the
+    draft rows' for a quiz no version holds yet."""
+    row = VersionItem.objects.filter(kind="quiz", item_id=quiz_id, until__isnull=True).values("blob_id").first()
+    if row is None:
+        return _quiz_questions_read(quiz_id=quiz_id), Quiz.all_objects.values_list("key_version", flat=True).get(
+            pk=quiz_id
+        )
+    payload = ContentBlob.objects.values_list("payload", flat=True).get(pk=row["blob_id"])
+    return questions_published(payload=payload, quiz_id=quiz_id), payload["key_version"]
 
 
 def _quiz_questions_read(*, quiz_id: int) -> list[Question]:

@@ -12,7 +12,7 @@ from accounts.models import User
 from config.errors import ApplicationError, Conflict
 from courseware.enrollment.services import enrollment_activity_record
 from courseware.models import Enrollment, Module
-from courseware.structure.changes import course_content_changed, course_touch
+from courseware.structure.changes import course_draft_changed, course_touch
 from courseware.structure.positions import (
     content_save_guard,
     content_slug_from_title,
@@ -31,6 +31,7 @@ from quizzes.questions import question_specs_validate, questions_write
 from quizzes.selectors import (
     answers_revealed_given,
     attempt_questions,
+    attempt_quiz_questions,
     attempt_seed,
     drawn_question_ids,
     quiz_answer_key,
@@ -92,6 +93,7 @@ def _start(*, quiz: Quiz, learner: User, enrollment: Enrollment) -> tuple[QuizAt
                 deadline=deadline,
                 seed=seed,
                 question_ids=drawn_question_ids(quiz=quiz, questions=quiz_questions(quiz=quiz), seed=seed),
+                content_digest=getattr(quiz, "content_digest", "") or "",
             )
     except IntegrityError:
         raise Conflict("Another attempt was started at the same time; try again.", code="attempt_conflict")
@@ -203,6 +205,8 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
     now = timezone.now()
     tally = _attempt_tally(quiz_id=quiz.pk, learner_id=learner.pk)
     attempt = QuizAttempt.objects.get(pk=tally["open_id"]) if tally["open_id"] else None
+    if attempt is not None:  # graded against the questions it started with, whatever was published since
+        questions = attempt_quiz_questions(quiz=quiz, attempt=attempt)
     if attempt is None and quiz.time_limit_minutes:
         # The deadline is set when an attempt starts; an unstarted submission would have no time limit.
         raise Conflict(
@@ -219,6 +223,7 @@ def _submit(*, quiz: Quiz, learner: User, enrollment: Enrollment, answers: list[
             number=number,
             seed=seed,
             question_ids=drawn_question_ids(quiz=quiz, questions=questions, seed=seed),
+            content_digest=getattr(quiz, "content_digest", "") or "",
         )
     asked = attempt_questions(quiz=quiz, questions=questions, seed=attempt.seed, question_ids=attempt.question_ids)
     key = quiz_answer_key(questions=sorted(asked, key=lambda q: q.position))
@@ -348,7 +353,7 @@ def quiz_create(
     with content_save_guard():
         quiz.save()
     questions_write(quiz=quiz, questions=questions)
-    course_content_changed(course_id=module.course_id)
+    course_draft_changed(course_id=module.course_id)
     return quiz
 
 
@@ -391,7 +396,7 @@ def quiz_delete(*, quiz: Quiz) -> None:
     quiz = Quiz.objects.get(pk=quiz.pk)
     quiz.delete()
     position_close_gap(siblings=Quiz.objects.filter(module_id=quiz.module_id), position=quiz.position)
-    course_content_changed(course_id=quiz.course_id)
+    course_draft_changed(course_id=quiz.course_id)
 
 
 @transaction.atomic

@@ -4,9 +4,20 @@ queries (grouped in the database), whatever the number of learners, completions 
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    PositiveIntegerField,
+    Q,
+    Value,
+    When,
+)
 
-from courseware.models import Course, Enrollment
+from courseware.models import Course, Enrollment, VersionItem
 from lessons.models import Lesson
 from quizzes.models import AttemptAnswer, Choice, Question, Quiz, QuizAttempt
 
@@ -150,7 +161,7 @@ def course_analytics(*, course: Course) -> dict:
     """Enrollments by status, completion rate, median days to complete, the lesson funnel (learners who
     completed each lesson, in course order) and, per question, the share of first attempts answered
     right, with item analysis (difficulty, discrimination, pick rates, a suspected key) and, per quiz, the
-    attempts graded on an older key (stale until a regrade). Eight queries on every database."""
+    attempts graded on an older key (stale until a regrade). Nine queries on every database."""
     counts = Enrollment.objects.filter(course=course).aggregate(
         total=Count("id"),
         active=Count("id", filter=Q(status=Enrollment.Status.ACTIVE)),
@@ -187,6 +198,22 @@ def course_analytics(*, course: Course) -> dict:
         for quiz_id in [row.pop("quiz_id")]  # as ``quiz``, not twice
     ]
     _item_analysis(course=course, questions=questions)
+    # Stale: graded on an older key than the published one (a draft key edit is not live yet).
+    published_keys = {
+        quiz_id: int(key_version)
+        for quiz_id, key_version in VersionItem.objects.filter(
+            course=course, kind="quiz", until__isnull=True
+        ).values_list("item_id", "blob__payload__key_version")
+    }
+    live_key = (
+        Case(
+            *[When(pk=q, then=Value(v)) for q, v in published_keys.items()],
+            default=F("key_version"),
+            output_field=PositiveIntegerField(),
+        )
+        if published_keys
+        else F("key_version")
+    )
     quizzes = [
         {
             "id": row["id"],
@@ -200,9 +227,7 @@ def course_analytics(*, course: Course) -> dict:
         .annotate(
             stale_attempts=Count(
                 "attempts",
-                filter=Q(
-                    attempts__status=QuizAttempt.Status.SUBMITTED, attempts__graded_key_version__lt=F("key_version")
-                ),
+                filter=Q(attempts__status=QuizAttempt.Status.SUBMITTED, attempts__graded_key_version__lt=live_key),
             )
         )
     ]

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from courseware.versions.serializers import PublishImpactFieldsSerializer
+
 
 # --- Courses as code ----------------------------------------------------------------------------------
 class CourseImportInputSerializer(serializers.Serializer):
@@ -37,7 +39,14 @@ class ImportReportOutputSerializer(serializers.Serializer):
         help_text="Named in the file but not added: only an admin adds other instructors.",
     )
     enrolled = serializers.IntegerField()
-    content_version_bumped = serializers.BooleanField()
+    content_version_bumped = serializers.BooleanField(
+        help_text="The draft's structure changed: the next publish recomputes enrolled learners' progress."
+    )
+    publish_impact = PublishImpactFieldsSerializer(
+        help_text="What publishing the imported draft does (a folder that says published) or would do, "
+        "as `POST /courses/{slug}/publish/` with `dry_run` answers it."
+    )
+    version = serializers.IntegerField(help_text="The version learners read after the import (0: none yet).")
     modules = ItemChangesSerializer()
     lessons = ItemChangesSerializer()
     quizzes = ItemChangesSerializer()

@@ -4,16 +4,28 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import ListAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_406, ERRORS_413
+from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_406, ERRORS_413
 from config.renderers import ErrorsAsJSON, FileContentNegotiation
 from courseware.access import course_for_write
+from courseware.models import CourseVersion
 from courseware.structure.views import COURSE_DENIED
+from courseware.versions.impact import publish_impact
+from courseware.versions.selectors import version_diff, version_get, version_list
+from courseware.versions.serializers import (
+    VersionDiffOutputSerializer,
+    VersionDiffQuerySerializer,
+    VersionOutputSerializer,
+    VersionRestoreOutputSerializer,
+)
+from courseware.versions.services import version_restore
 from studio.analytics import course_analytics
 from studio.coursecode import upload
 from studio.coursecode.archive import course_zip_build
@@ -124,3 +136,65 @@ class CourseAnalyticsView(APIView):
     def get(self, request, slug: str):
         course = course_for_write(user=request.user, slug=slug)
         return Response(course_analytics(course=course))
+
+
+# --- Versions -----------------------------------------------------------------------------------------
+class CourseVersionListView(ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = VersionOutputSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="A course's versions, newest first.",
+        description="Every publish makes a numbered, immutable version; the course's instructors and admins "
+        "see the list (who published it, when, how many lessons and quizzes it added, changed, removed)."
+        + COURSE_DENIED,
+        responses={200: VersionOutputSerializer(many=True), **ERRORS_401, **ERRORS_403, **ERRORS_404},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CourseVersion.objects.none()
+        return version_list(course=course_for_write(user=self.request.user, slug=self.kwargs["slug"]))
+
+
+class CourseVersionDiffView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="What changed between two versions.",
+        description="Modules, lessons and quizzes added, changed (with a unified text diff of the Markdown, or "
+        "of a quiz's settings, questions and keys) and removed from version `against` (by default the one "
+        "before) to version `number`; either may be the later one." + COURSE_DENIED,
+        parameters=[VersionDiffQuerySerializer],
+        responses={200: VersionDiffOutputSerializer, **ERRORS_400, **ERRORS_401, **ERRORS_403, **ERRORS_404},
+    )
+    def get(self, request, slug: str, number: int):
+        course = course_for_write(user=request.user, slug=slug)
+        query = VersionDiffQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        against = query.validated_data.get("against", number - 1)
+        for n in {number, against} - {0}:
+            if version_get(course=course, number=n) is None:
+                raise NotFound(f"This course has no version {n}.")
+        return Response(VersionDiffOutputSerializer(version_diff(course=course, number=number, against=against)).data)
+
+
+class CourseVersionRestoreView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Restore a version into the draft.",
+        description="The draft becomes version `number`'s content (the same lesson and quiz ids, so learners' "
+        "completions and attempts count again once it is published); nothing reaches learners until the next "
+        "publish. Answers what publishing the draft would now do. Restoring twice is harmless." + COURSE_DENIED,
+        request=None,
+        responses={200: VersionRestoreOutputSerializer, **ERRORS_401, **ERRORS_403, **ERRORS_404},
+    )
+    def post(self, request, slug: str, number: int):
+        course = course_for_write(user=request.user, slug=slug)
+        plan = version_restore(course=course, number=number)
+        impact = publish_impact(course=course, plan=plan)
+        return Response(VersionRestoreOutputSerializer({**impact, "restored": number}).data)

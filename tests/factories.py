@@ -1,5 +1,6 @@
 """factory-boy factories for every model the tests build."""
 
+from contextlib import contextmanager
 from decimal import Decimal
 
 import factory
@@ -14,6 +15,63 @@ from lessons.models import Lesson, LessonCompletion
 from quizzes.models import Choice, Question, Quiz, QuizAttempt
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+_deferred: list[set[int]] = []  # while building a course (``publishing_deferred``): the courses to publish
+
+
+@contextmanager
+def publishing_deferred():
+    """Make many content rows, then publish each course touched once (not once per row)."""
+    _deferred.append(set())
+    try:
+        yield
+    finally:
+        for course_id in sorted(_deferred.pop()):
+            publish_draft(Course(pk=course_id))
+
+
+def publish_draft(course: Course) -> None:
+    """What the tests mean by content made with these factories: an instructor wrote it and
+    published it. Every content factory republishes its (published) course's draft as a version,
+    without the publish checks (a course may have no lessons yet) and without a publication event."""
+    from courseware.models import CourseVersion
+    from courseware.structure.changes import course_content_changed
+    from courseware.versions.services import _version_write, version_plan
+
+    course = Course.objects.get(pk=course.pk)
+    if not course.is_published:
+        return
+    plan = version_plan(course=course)
+    if not plan.has_changes and course.published_version:
+        return
+    from django.utils import timezone
+
+    version = _version_write(course=course, plan=plan, actor=None, now=timezone.now(), note="factory")
+    Course.objects.filter(pk=course.pk).update(published_version=version.number)
+    assert CourseVersion.objects.filter(course=course, number=version.number).exists()
+    course_content_changed(course_id=course.pk)
+
+
+class PublishedContent(factory.django.DjangoModelFactory):
+    """A content factory whose rows are published as soon as they are made (``publish_draft``)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        super()._after_postgeneration(instance, create, results)
+        if create:
+            course = cls._course_of(instance)
+            if _deferred:
+                _deferred[-1].add(course.pk)
+            else:
+                publish_draft(course)
+
+    @staticmethod
+    def _course_of(instance) -> Course:
+        return instance.course
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -65,7 +123,7 @@ class CourseFactory(factory.django.DjangoModelFactory):
             obj.instructors.add(*extracted)
 
 
-class ModuleFactory(factory.django.DjangoModelFactory):
+class ModuleFactory(PublishedContent):
     class Meta:
         model = Module
 
@@ -75,7 +133,7 @@ class ModuleFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 1)
 
 
-class LessonFactory(factory.django.DjangoModelFactory):
+class LessonFactory(PublishedContent):
     class Meta:
         model = Lesson
 
@@ -89,7 +147,7 @@ class LessonFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 1)
 
 
-class QuizFactory(factory.django.DjangoModelFactory):
+class QuizFactory(PublishedContent):
     class Meta:
         model = Quiz
 
@@ -102,9 +160,13 @@ class QuizFactory(factory.django.DjangoModelFactory):
     max_attempts = 3
 
 
-class QuestionFactory(factory.django.DjangoModelFactory):
+class QuestionFactory(PublishedContent):
     class Meta:
         model = Question
+
+    @staticmethod
+    def _course_of(instance) -> Course:
+        return instance.quiz.course
 
     quiz = factory.SubFactory(QuizFactory)
     text = factory.Sequence(lambda n: f"Question {n}?")
@@ -112,9 +174,13 @@ class QuestionFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 1)
 
 
-class ChoiceFactory(factory.django.DjangoModelFactory):
+class ChoiceFactory(PublishedContent):
     class Meta:
         model = Choice
+
+    @staticmethod
+    def _course_of(instance) -> Course:
+        return instance.question.quiz.course
 
     question = factory.SubFactory(QuestionFactory)
     text = factory.Sequence(lambda n: f"Choice {n}")
@@ -168,6 +234,14 @@ def build_course(
     """A published course with ``modules`` modules, each with lessons and (optionally) one quiz of
     two questions: a single-choice one (first choice right) and a multiple-choice one (first two right)."""
     course = CourseFactory(**course_kwargs)
+    with publishing_deferred():
+        _course_content(course, modules=modules, lessons_per_module=lessons_per_module, quiz_per_module=quiz_per_module)
+    course_counts_recount(course_id=course.pk)  # a draft never published shows its rows' counts too
+    course.refresh_from_db()  # as published (its published and content versions)
+    return course
+
+
+def _course_content(course: Course, *, modules: int, lessons_per_module: int, quiz_per_module: bool) -> None:
     for m in range(1, modules + 1):
         module = ModuleFactory(course=course, position=m, slug=f"{course.slug}-m{m}")
         for p in range(1, lessons_per_module + 1):
@@ -180,24 +254,22 @@ def build_course(
             multiple = QuestionFactory(quiz=quiz, position=2, kind=Question.Kind.MULTIPLE)
             for c in range(1, 4):
                 ChoiceFactory(question=multiple, position=c, is_correct=(c <= 2))
-    course_counts_recount(course_id=course.pk)  # rows made here bypass the authoring services
-    course.refresh_from_db(fields=["module_count", "lesson_count", "quiz_count"])
-    return course
 
 
 def add_every_kind(quiz: Quiz) -> Quiz:
     """Append a numeric (3.5 ± 0.1), a text ("Paris"), an ordering (A, B, C) and a matching (a→1,
     b→2, distractor 3) question to ``quiz``: rows created out of order, as the authoring service does."""
-    start = (quiz.questions.aggregate(n=models.Max("position"))["n"] or 0) + 1
-    QuestionFactory(quiz=quiz, position=start, kind="numeric", answer=Decimal("3.5"), tolerance=Decimal("0.1"))
-    QuestionFactory(quiz=quiz, position=start + 1, kind="text", accepted=["Paris"])
-    ordering = QuestionFactory(quiz=quiz, position=start + 2, kind="ordering", points=2)
-    for position, text in ((3, "C"), (1, "A"), (2, "B")):
-        ChoiceFactory(question=ordering, role="item", position=position, text=text)
-    matching = QuestionFactory(quiz=quiz, position=start + 3, kind="matching", points=2)
-    options = {p: ChoiceFactory(question=matching, role="option", position=p, text=f"{p}") for p in (3, 1, 2)}
-    for position, text in ((2, "b"), (1, "a")):
-        ChoiceFactory(question=matching, role="prompt", position=position, text=text, match=options[position])
+    with publishing_deferred():
+        start = (quiz.questions.aggregate(n=models.Max("position"))["n"] or 0) + 1
+        QuestionFactory(quiz=quiz, position=start, kind="numeric", answer=Decimal("3.5"), tolerance=Decimal("0.1"))
+        QuestionFactory(quiz=quiz, position=start + 1, kind="text", accepted=["Paris"])
+        ordering = QuestionFactory(quiz=quiz, position=start + 2, kind="ordering", points=2)
+        for position, text in ((3, "C"), (1, "A"), (2, "B")):
+            ChoiceFactory(question=ordering, role="item", position=position, text=text)
+        matching = QuestionFactory(quiz=quiz, position=start + 3, kind="matching", points=2)
+        options = {p: ChoiceFactory(question=matching, role="option", position=p, text=f"{p}") for p in (3, 1, 2)}
+        for position, text in ((2, "b"), (1, "a")):
+            ChoiceFactory(question=matching, role="prompt", position=position, text=text, match=options[position])
     return quiz
 
 

@@ -17,11 +17,13 @@ from django.urls import path, reverse
 
 from accounts.models import User
 from accounts.selectors import user_is_instructor
-from config.errors import ApplicationError
+from config.errors import ApplicationError, NotFound
 from courseware.admin.scoping import BOTH_LOCATIONS, InstructorScopedAdmin, name_list
 from courseware.enrollment.services import enrollments_bulk_create
 from courseware.models import Course, Enrollment, Module
-from courseware.structure.services import COURSE_FIELDS, course_create, course_publish, course_unpublish, course_update
+from courseware.structure.services import COURSE_FIELDS, course_create, course_unpublish, course_update
+from courseware.versions.selectors import version_diff, version_get, version_list
+from courseware.versions.services import course_publish, version_restore
 
 
 # --- Courses --------------------------------------------------------------------------------------
@@ -102,9 +104,23 @@ class CourseAdmin(InstructorScopedAdmin):
             "Enrollment",
             {"fields": ("capacity", "enrollment_opens_at", "enrollment_closes_at", "sequential", "estimated_hours")},
         ),
-        ("Status", {"fields": ("is_published", "published_at", "content_version", "created_at", "updated_at")}),
+        (
+            "Status",
+            {
+                "fields": (
+                    "is_published",
+                    "published_at",
+                    "published_version",
+                    "content_version",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
     )
-    readonly_fields = ("is_published", "published_at", "content_version", "created_at", "updated_at")
+    readonly_fields = (
+        "is_published", "published_at", "published_version", "content_version", "created_at", "updated_at",
+    )  # fmt: skip
 
     def get_queryset(self, request):
         active = (
@@ -176,7 +192,7 @@ class CourseAdmin(InstructorScopedAdmin):
         for course in queryset:
             try:
                 if publish:
-                    course_publish(course=course)
+                    course_publish(course=course, actor=request.user)
                 else:
                     course_unpublish(course=course)
                 done += 1
@@ -195,8 +211,85 @@ class CourseAdmin(InstructorScopedAdmin):
                 self.admin_site.admin_view(self.bulk_enroll_view),
                 name="{}_{}_bulk_enroll".format(*info),
             ),
+            path(
+                "<path:object_id>/publish-preview/",
+                self.admin_site.admin_view(self.publish_preview_view),
+                name="{}_{}_publish_preview".format(*info),
+            ),
+            path(
+                "<path:object_id>/versions/",
+                self.admin_site.admin_view(self.versions_view),
+                name="{}_{}_versions".format(*info),
+            ),
             *super().get_urls(),
         ]
+
+    def _course_to_change(self, request, object_id) -> Course:
+        course = self.get_object(request, unquote(object_id))
+        if course is None:
+            raise Http404("No such course.")
+        if not self.has_change_permission(request, course):
+            raise PermissionDenied
+        return course
+
+    def _page(self, request, course: Course, *, title: str, template: str, **extra) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "original": course,
+            "has_view_permission": self.has_view_permission(request, course),
+            **extra,
+        }
+        return TemplateResponse(request, f"admin/courseware/course/{template}", context)
+
+    # --- Versions ---------------------------------------------------------------------------------
+    def publish_preview_view(self, request, object_id):
+        """What publishing the draft would do to enrolled learners (the publish dry run), and the
+        button that publishes it."""
+        course = self._course_to_change(request, object_id)
+        if request.method == "POST":
+            try:
+                done = course_publish(course=course, actor=request.user, note=request.POST.get("note", ""))
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                what = f"version {done['version']} published" if done["has_changes"] else "nothing new to publish"
+                self.message_user(request, f"{course}: {what}.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:courseware_course_change", args=[course.pk]))
+        try:
+            impact, problem = course_publish(course=course, actor=request.user, dry_run=True), None
+        except ApplicationError as exc:
+            impact, problem = None, exc.message
+        return self._page(
+            request, course, title=f"Publish “{course.title}”", template="publish_preview.html",
+            impact=impact, problem=problem,
+        )  # fmt: skip
+
+    def versions_view(self, request, object_id):
+        """The course's versions, newest first; a version's diff against the one before (``?diff=n``);
+        restoring one into the draft (POST ``restore=n``)."""
+        course = self._course_to_change(request, object_id)
+        if request.method == "POST" and request.POST.get("restore", "").isdigit():
+            number = int(request.POST["restore"])
+            try:
+                version_restore(course=course, number=number)
+            except NotFound as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"The draft now holds version {number}; publish to make it live.", messages.SUCCESS
+                )
+            return HttpResponseRedirect(reverse("admin:courseware_course_publish_preview", args=[course.pk]))
+        diff = None
+        if request.GET.get("diff", "").isdigit():
+            number = int(request.GET["diff"])
+            if version_get(course=course, number=number) is not None:
+                diff = version_diff(course=course, number=number, against=number - 1)
+        return self._page(
+            request, course, title=f"Versions of “{course.title}”", template="versions.html",
+            versions=version_list(course=course), diff=diff,
+        )  # fmt: skip
 
     def has_bulk_enroll_permission(self, request, obj=None) -> bool:
         return self.has_change_permission(request, obj)

@@ -14,7 +14,7 @@ from django.forms.models import BaseInlineFormSet
 from accounts.models import User
 from accounts.selectors import user_is_admin
 from courseware.models import Course, Enrollment, Module
-from courseware.structure.changes import course_content_changed, course_touch
+from courseware.structure.changes import course_draft_changed, course_touch
 
 BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
@@ -127,7 +127,7 @@ class InstructorScopedAdmin(admin.ModelAdmin):
         pending = self._pending_changes(request)
         for course_id, structural in sorted(pending.items()):
             if structural:
-                course_content_changed(course_id=course_id)
+                course_draft_changed(course_id=course_id)
             else:
                 course_touch(course_id=course_id)
         pending.clear()

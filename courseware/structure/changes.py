@@ -12,12 +12,20 @@ from courseware.structure.counts import course_counts_from_rows
 
 
 # --- Content changes ----------------------------------------------------------------------------
+def course_draft_changed(*, course_id: int) -> None:
+    """Call after the draft's lessons, quizzes or modules are added, removed or moved (inside the
+    same transaction). Learners read the published version, so their progress stays valid; only
+    what shows the draft (and the course's ``updated_at``) changes."""
+    course_touch(course_id=course_id)
+
+
 def course_content_changed(*, course_id: int) -> None:
-    """Call after lessons or quizzes of a course are added, removed or moved (inside the same
+    """Call when a course's published version changes what it holds (a publish, inside its
     transaction). Bumps the content version, which makes every enrollment's stored progress stale
     and every cached outline invalid, recounts the module, lesson and quiz counts the catalog shows
-    (``courseware.structure.counts``, in the same UPDATE), and tells the progress pipeline
-    (``courseware.signals``), which recomputes after commit."""
+    (``courseware.structure.counts``, in the same UPDATE: at a publish the draft's rows are the
+    published version), and tells the progress pipeline (``courseware.signals``), which recomputes
+    after commit."""
     Course.objects.filter(pk=course_id).update(
         content_version=F("content_version") + 1, updated_at=timezone.now(), **course_counts_from_rows()
     )

@@ -14,7 +14,7 @@ from django.utils.text import slugify
 
 from config.errors import Conflict, NotFound
 from courseware.models import Module
-from courseware.structure.changes import course_content_changed
+from courseware.structure.changes import course_draft_changed
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def module_item_move(*, item: models.Model, position: int, module: Module | None
         position=position,
         module_id=target_id,
     )
-    course_content_changed(course_id=item.course_id)
+    course_draft_changed(course_id=item.course_id)
     return item
 
 

@@ -4,13 +4,12 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import user_is_instructor
 from config.errors import ApplicationError, Forbidden, NotFound
 from courseware.models import Course, Module
-from courseware.structure.changes import course_content_changed, course_touch
+from courseware.structure.changes import course_draft_changed, course_touch
 from courseware.structure.positions import (
     content_save_guard,
     content_slug_from_title,
@@ -20,7 +19,6 @@ from courseware.structure.positions import (
     position_move,
     position_validate,
 )
-from events.services import event_record
 
 logger = logging.getLogger(__name__)
 
@@ -80,30 +78,6 @@ def course_update(*, course: Course, **fields) -> Course:
 
 
 @transaction.atomic
-def course_publish(*, course: Course) -> Course:
-    course = Course.objects.select_for_update().get(pk=course.pk)
-    lessons = list(course.lessons.order_by("module__position", "position").values("title", "body_markdown"))
-    if not lessons:
-        raise ApplicationError("A course needs at least one lesson before it can be published.", code="no_lessons")
-    if empty := [lesson["title"] for lesson in lessons if not lesson["body_markdown"].strip()]:
-        raise ApplicationError(
-            f"Every lesson needs a body before the course can be published; empty: {', '.join(empty)}.",
-            code="empty_lessons",
-        )
-    if not course.is_published:
-        course.is_published = True
-        course.published_at = course.published_at or timezone.now()
-        course.save(update_fields=["is_published", "published_at", "updated_at"])
-        event_record(
-            type="course.published",
-            course_id=course.pk,
-            course_slug=course.slug,
-            data={"title": course.title, "published_at": course.published_at.isoformat()},
-        )
-    return course
-
-
-@transaction.atomic
 def course_unpublish(*, course: Course) -> Course:
     course = Course.objects.select_for_update().get(pk=course.pk)
     if course.is_published:
@@ -148,7 +122,7 @@ def module_create(
     module.position = position_make_room(siblings=siblings, position=position)
     with content_save_guard():
         module.save()
-    course_content_changed(course_id=course.pk)
+    course_draft_changed(course_id=course.pk)
     return module
 
 
@@ -178,7 +152,7 @@ def module_delete(*, module: Module) -> None:
     module = Module.objects.get(pk=module.pk)
     module.delete()
     position_close_gap(siblings=Module.objects.filter(course=course), position=module.position)
-    course_content_changed(course_id=course.pk)
+    course_draft_changed(course_id=course.pk)
 
 
 @transaction.atomic
@@ -190,7 +164,7 @@ def module_move(*, module: Module, position: int) -> Module:
     if module.position != position:
         siblings = Module.objects.filter(course_id=module.course_id).exclude(pk=module.pk)
         position_move(item=module, old_siblings=siblings, new_siblings=siblings, position=position)
-        course_content_changed(course_id=module.course_id)
+        course_draft_changed(course_id=module.course_id)
     return module
 
 

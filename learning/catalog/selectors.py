@@ -3,7 +3,7 @@ processes through the content cache and kept as ready-made bytes."""
 
 from courseware.catalog_cache import local_get
 from courseware.models import Course
-from learning.outline import course_outline, outline_cache_key
+from learning.outline import course_outline, draft_outline, outline_cache_key
 from learning.progress.selectors import outline_with_learner_state
 
 
@@ -11,15 +11,20 @@ def course_detail_public(*, course: Course) -> dict:
     """The course page as anyone sees it (no learner state), cached with the outline: every field of
     the catalog entry, the description and the modules. The caller overlays a learner's state."""
 
-    key = "detail:" + outline_cache_key(course)
+    key = _detail_key(course)
     return local_get(key, lambda: _course_detail_shared(course=course, key=key))
+
+
+def _detail_key(course: Course) -> str:
+    # The course's own fields (title, summary, ...) are not versioned: they change the page at once.
+    return f"detail:{outline_cache_key(course)}:{course.updated_at.timestamp()}"
 
 
 def course_detail_public_bytes(*, course: Course) -> bytes:
     """``course_detail_public`` rendered to JSON once per process and content version."""
     from drf_orjson_renderer.renderers import ORJSONRenderer
 
-    key = "detail-json:" + outline_cache_key(course)
+    key = "json-" + _detail_key(course)
     return local_get(key, lambda: ORJSONRenderer().render(course_detail_public(course=course)))
 
 
@@ -29,9 +34,20 @@ def _course_detail_shared(*, course: Course, key: str) -> dict:
     data = cache.get(key)
     if data is not None:
         return data
-    outline = course_outline(course=course)
+    data = _course_detail(course=course, outline=course_outline(course=course))
+    cache.set(key, data, timeout=24 * 3600)
+    return data
+
+
+def course_detail_draft(*, course: Course) -> dict:
+    """The course page with the draft's outline (what the next publish makes the outline), for the
+    course's instructors and admins (``?version=draft``); never cached."""
+    return _course_detail(course=course, outline=draft_outline(course=course))
+
+
+def _course_detail(*, course: Course, outline: list[dict]) -> dict:
     instructors = [u.display_name for u in course.instructors.all()]
-    data = {
+    return {
         "slug": course.slug,
         "title": course.title,
         "summary": course.summary,
@@ -52,5 +68,3 @@ def _course_detail_shared(*, course: Course, key: str) -> dict:
         "modules": outline_with_learner_state(course=course, outline=outline, snapshot=None),
         "enrollment": None,
     }
-    cache.set(key, data, timeout=24 * 3600)
-    return data

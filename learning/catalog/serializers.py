@@ -3,6 +3,9 @@
 from rest_framework import serializers
 
 from courseware.models import Course, Enrollment
+from courseware.versions.serializers import (
+    PublishImpactFieldsSerializer,
+)
 from learning.certificates.serializers import CertificateBriefSerializer
 
 
@@ -24,6 +27,26 @@ class CourseListOutputSerializer(serializers.ModelSerializer):
 
     def get_instructors(self, course) -> list[str]:
         return [user.display_name for user in course.instructors.all()]
+
+
+class CoursePublishInputSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Only say what publishing would do (the impact on enrolled learners); nothing changes."
+    )
+    note = serializers.CharField(
+        max_length=300, required=False, default="", allow_blank=True, help_text="Kept with the version."
+    )
+
+
+class CoursePublishOutputSerializer(CourseListOutputSerializer, PublishImpactFieldsSerializer):
+    """The course as v1 answered it, with the version and the impact on enrolled learners (as they
+    stood before the publish)."""
+
+    instructors = serializers.ListField(child=serializers.CharField())  # from the course's own answer
+    dry_run = serializers.BooleanField(help_text="True: nothing was published.")
+
+    class Meta(CourseListOutputSerializer.Meta):
+        fields = [*CourseListOutputSerializer.Meta.fields, "dry_run", *PublishImpactFieldsSerializer._declared_fields]
 
 
 class OutlineLessonSerializer(serializers.Serializer):

@@ -16,7 +16,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from config.filters import OrderingFilter
-from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404
+from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, VERSION_PARAMETER
 from courseware.access import course_for_write
 from courseware.catalog_cache import PAGE_TIMEOUT, catalog_page_key, local_get, local_peek
 from courseware.enrollment.filters import EnrollmentFilter
@@ -24,18 +24,28 @@ from courseware.enrollment.selectors import enrollment_list
 from courseware.enrollment.services import enrollment_create, enrollment_drop
 from courseware.models import Course, Enrollment
 from courseware.permissions import IsInstructor
-from courseware.structure.selectors import catalog_is_public_for, course_get, course_get_published, course_list
-from courseware.structure.services import course_create, course_publish, course_unpublish, course_update
+from courseware.structure.selectors import (
+    catalog_is_public_for,
+    course_can_write,
+    course_get,
+    course_get_published,
+    course_list,
+)
+from courseware.structure.services import course_create, course_unpublish, course_update
+from courseware.versions.services import course_publish
 from learning.catalog.filters import CatalogSearchFilter, CourseFilter
-from learning.catalog.selectors import course_detail_public, course_detail_public_bytes
+from learning.catalog.selectors import course_detail_draft, course_detail_public, course_detail_public_bytes
 from learning.catalog.serializers import (
     CourseCreateInputSerializer,
     CourseDetailOutputSerializer,
     CourseListOutputSerializer,
+    CoursePublishInputSerializer,
+    CoursePublishOutputSerializer,
     CourseUpdateInputSerializer,
     EnrollmentOutputSerializer,
     ProgressOutputSerializer,
 )
+from learning.content.access import draft_requested
 from learning.progress.selectors import outline_with_learner_state, progress_report, progress_snapshot
 from learning.state import StateWanted, learner_header
 
@@ -145,14 +155,23 @@ class CourseViewSet(viewsets.GenericViewSet):
                 cache.set(key, data, timeout=PAGE_TIMEOUT)
         return data
 
-    @extend_schema(responses={200: CourseDetailOutputSerializer, **ERRORS_404})
+    @extend_schema(
+        parameters=[VERSION_PARAMETER],
+        responses={200: CourseDetailOutputSerializer, **ERRORS_403, **ERRORS_404},
+    )
     def retrieve(self, request, slug=None):
-        """The course with its ordered outline. A published course's page comes from this process's
-        memory while no course changes (anonymous callers get the ready-made bytes); an enrolled
-        learner's own state is read with their token, in the same statement."""
+        """The course with its ordered outline, as its published version has it. A published course's
+        page comes from this process's memory until the next publish (anonymous callers get the
+        ready-made bytes); an enrolled learner's own state is read with their token, in the same
+        statement. The course's instructors and admins read the draft's outline with
+        ``?version=draft`` (anyone else who can see the course gets 403)."""
+        if draft_requested(request):
+            return Response(course_detail_draft(course=self._course_for_draft(request, slug)))
         course = course_get_published(user=request.user, slug=slug)
         if course is None:
             raise NotFound("No course with this slug.")
+        if not course.published_version and course_can_write(course=course, user=request.user):
+            return Response(course_detail_draft(course=course))  # never published: the draft is all there is
         header = learner_header(user=request.user, course_id=course.pk)
         enrollment = header.active_enrollment
         if enrollment is None:
@@ -168,6 +187,14 @@ class CourseViewSet(viewsets.GenericViewSet):
                 "enrollment": EnrollmentOutputSerializer(enrollment).data,
             }
         )
+
+    def _course_for_draft(self, request, slug: str) -> Course:
+        course = course_get(user=request.user, slug=slug)
+        if course is None:
+            raise NotFound("No course with this slug.")
+        if not course_can_write(course=course, user=request.user):
+            raise PermissionDenied("Only the course's instructors and admins see its draft.")
+        return course
 
     @extend_schema(
         request=CourseCreateInputSerializer,
@@ -193,13 +220,20 @@ class CourseViewSet(viewsets.GenericViewSet):
         return Response(CourseListOutputSerializer(course).data)
 
     @extend_schema(
-        request=None,
-        responses={200: CourseListOutputSerializer, **ERRORS_400, **ERRORS_401, **ERRORS_403, **ERRORS_404},
+        request=CoursePublishInputSerializer,
+        responses={200: CoursePublishOutputSerializer, **ERRORS_400, **ERRORS_401, **ERRORS_403, **ERRORS_404},
+        description="Publish the course's draft as a new numbered version (learners read it from now on), "
+        "or with `dry_run` only say what that would do to enrolled learners: nothing changes. Publishing a "
+        "draft equal to the published version makes no new version, so a repeat is harmless.",
     )
     @action(detail=True, methods=["post"])
     def publish(self, request, slug=None):
-        course = course_publish(course=course_for_write(user=request.user, slug=slug))
-        return Response(CourseListOutputSerializer(_catalog_rows(Course.objects.filter(pk=course.pk)).get()).data)
+        data = CoursePublishInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        course = course_for_write(user=request.user, slug=slug)
+        impact = course_publish(course=course, actor=request.user, **data.validated_data)
+        course = _catalog_rows(Course.objects.filter(pk=course.pk)).get()
+        return Response(CoursePublishOutputSerializer({**CourseListOutputSerializer(course).data, **impact}).data)
 
     @extend_schema(
         request=None,

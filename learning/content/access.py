@@ -41,3 +41,8 @@ def content_access(*, user: User, course: Course, module_id: int, lesson_id: int
     if reason:
         raise PermissionDenied(reason)
     return ContentAccess(course=course, enrollment=enrollment, is_staff_view=False, header=header)
+
+
+def draft_requested(request) -> bool:
+    """The caller asks for the draft (``?version=draft``) rather than the published version."""
+    return request.query_params.get("version") == "draft"

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from courseware.catalog_cache import local_get
 from courseware.models import Course
-from learning.outline import course_outline
+from courseware.versions.selectors import blob_payload, published_item
+from learning.outline import course_outline, draft_outline
 from lessons.models import Lesson
 from lessons.selectors import lesson_get
+from lessons.versioning import lesson_published
 
 
 @dataclass(frozen=True)
@@ -32,17 +34,36 @@ class LessonPage:
 
 
 def lesson_page(*, lesson_id: int) -> LessonPage | None:
-    """The lesson's shared page, kept in this process's memory while the content version holds
-    (no query when warm; see ``courseware.catalog_cache``)."""
+    """The lesson's shared page as its course's published version has it (None when no published
+    version holds it), kept in this process's memory while the content version holds (no query
+    when warm; see ``courseware.catalog_cache``)."""
 
     return local_get(f"lesson-page:{lesson_id}", lambda: _lesson_page_build(lesson_id=lesson_id))
 
 
 def _lesson_page_build(*, lesson_id: int) -> LessonPage | None:
+    item = published_item(kind="lesson", item_id=lesson_id)
+    if item is None:
+        return None
+    course = Course.objects.filter(pk=item["course_id"]).first()
+    if course is None:
+        return None
+    outline = course_outline(course=course)
+    module = next((m for m in outline if m["id"] == item["module_id"]), None)
+    lesson = lesson_published(item=item, payload=blob_payload(digest=item["digest"]), course=course, module=module)
+    return _page(lesson=lesson, outline=outline)
+
+
+def lesson_page_draft(*, lesson_id: int) -> LessonPage | None:
+    """The lesson as the draft has it (for its course's instructors and admins; not cached)."""
     lesson = lesson_get(lesson_id=lesson_id)
     if lesson is None:
         return None
-    neighbours = lesson_neighbours(lesson=lesson)
+    return _page(lesson=lesson, outline=draft_outline(course=lesson.course))
+
+
+def _page(*, lesson: Lesson, outline: list[dict]) -> LessonPage:
+    neighbours = lesson_neighbours(lesson=lesson, outline=outline)
     body = {
         "id": lesson.pk,
         "slug": lesson.slug,
@@ -64,11 +85,11 @@ class LessonNeighbours:
     next: dict | None
 
 
-def lesson_neighbours(*, lesson: Lesson) -> LessonNeighbours:
+def lesson_neighbours(*, lesson: Lesson, outline: list[dict]) -> LessonNeighbours:
     """Previous and next lessons in course order (module position, then lesson position), read from
-    the course's cached outline: no query when it is warm."""
+    the course's outline."""
 
-    ordered = [item for module in course_outline(course=lesson.course) for item in module["lessons"]]
+    ordered = [item for module in outline for item in module["lessons"]]
     index = next((i for i, item in enumerate(ordered) if item["id"] == lesson.pk), None)
     if index is None:  # the outline is being rebuilt under a concurrent change
         return LessonNeighbours(previous=None, next=None)

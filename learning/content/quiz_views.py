@@ -7,10 +7,11 @@ from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_409
+from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, ERRORS_409, VERSION_PARAMETER
 from config.pagination import PageNumberPagination
 from config.throttling import ScopedRateThrottle
-from learning.content.access import content_access
+from courseware.structure.selectors import course_can_write
+from learning.content.access import content_access, draft_requested
 from learning.state import StateWanted
 from quizzes import selectors, services
 from quizzes import serializers as s
@@ -26,11 +27,19 @@ class QuizView(QuizAuthoringView):
             return None
         return StateWanted.of("quiz", self.kwargs["quiz_id"])
 
-    def get_quiz_for_learner(self, quiz_id: int):
-        quiz = selectors.quiz_get_for_learner(quiz_id=quiz_id)
-        if quiz is None:
+    def get_quiz_for_learner(self, quiz_id: int, *, draft_allowed: bool = False):
+        """The published quiz; on reads (``draft_allowed``), the draft's for its course's instructors
+        and admins who ask for it (``?version=draft``) or while no published version holds it."""
+        wants_draft = draft_allowed and draft_requested(self.request)
+        quiz = None if wants_draft else selectors.quiz_get_for_learner(quiz_id=quiz_id)
+        if quiz is not None:
+            return quiz
+        row = selectors.quiz_get(quiz_id=quiz_id) if draft_allowed else None
+        if row is None or not course_can_write(course=row.course, user=self.request.user):
+            if row is not None and wants_draft and self.request.user.is_authenticated:
+                raise PermissionDenied("Only the course's instructors and admins see its draft.")
             raise NotFound("No quiz with this id.")
-        return quiz
+        return row
 
     def extra_attempts(self, request, quiz) -> int:
         """The caller's override on this quiz (an accommodation): extra attempts beyond ``max_attempts``."""
@@ -47,11 +56,15 @@ class QuizView(QuizAuthoringView):
 class QuizDetailView(QuizView, QuizDetailAuthoringView):
     learner_methods = ("GET",)
 
-    @extend_schema(responses={200: s.QuizOutputSerializer, **ERRORS_401, **ERRORS_403, **ERRORS_404})
+    @extend_schema(
+        parameters=[VERSION_PARAMETER],
+        responses={200: s.QuizOutputSerializer, **ERRORS_401, **ERRORS_403, **ERRORS_404},
+    )
     def get(self, request, quiz_id: int):
-        """A quiz to take. Learners never see which choices are right; the course's instructors and
-        admins also get ``is_correct`` and ``explanation`` on each choice."""
-        quiz = self.get_quiz_for_learner(quiz_id)
+        """A quiz to take, as the course's published version has it. Learners never see which
+        choices are right; the course's instructors and admins also get ``is_correct`` and
+        ``explanation`` on each choice, and read the draft with ``?version=draft``."""
+        quiz = self.get_quiz_for_learner(quiz_id, draft_allowed=True)
         access = content_access(user=request.user, course=quiz.course, module_id=quiz.module_id)
         questions = selectors.quiz_questions(quiz=quiz)
         attempts = list(selectors.attempt_list(quiz=quiz, user=request.user))
@@ -110,13 +123,17 @@ class QuizAttemptsView(QuizView):
         quiz = self.get_quiz_for_learner(quiz_id)
         self.learner_access(request, quiz)
         attempts = list(selectors.attempt_list(quiz=quiz, user=request.user))
-        questions = selectors.quiz_questions(quiz=quiz)
         revealed = selectors.answers_revealed(
             quiz=quiz, attempts=attempts, extra_attempts=self.extra_attempts(request, quiz)
         )
         paginator = _Pagination()
         page = paginator.paginate_queryset(attempts, request, view=self)
-        data = [selectors.attempt_data(attempt=a, questions=questions, revealed=revealed) for a in page]
+        data = [
+            selectors.attempt_data(
+                attempt=a, questions=selectors.attempt_quiz_questions(quiz=quiz, attempt=a), revealed=revealed
+            )
+            for a in page
+        ]
         return paginator.get_paginated_response(data)
 
     @extend_schema(
@@ -140,7 +157,7 @@ class QuizAttemptsView(QuizView):
         submission = services.quiz_attempt_submit(
             quiz=quiz, learner=request.user, enrollment=access.enrollment, answers=data.validated_data["answers"]
         )
-        questions = selectors.quiz_questions(quiz=quiz)
+        questions = selectors.attempt_quiz_questions(quiz=quiz, attempt=submission.attempt)
         body = selectors.attempt_data(
             attempt=submission.attempt, questions=questions, revealed=submission.answers_revealed
         )
@@ -167,7 +184,7 @@ class QuizAttemptStartView(QuizView):
         quiz = self.get_quiz_for_learner(quiz_id)
         access = self.learner_access(request, quiz)
         attempt, created = services.quiz_attempt_start(quiz=quiz, learner=request.user, enrollment=access.enrollment)
-        questions = selectors.quiz_questions(quiz=quiz)
+        questions = selectors.attempt_quiz_questions(quiz=quiz, attempt=attempt)
         body = selectors.attempt_data(attempt=attempt, questions=questions, revealed=False)
         body["questions"] = selectors.questions_for_learner(
             quiz=quiz, questions=questions, seed=attempt.seed, question_ids=attempt.question_ids

@@ -9,8 +9,6 @@ from django.db import connection
 from courseware.models import Course, Enrollment
 from learning.outline import course_outline
 from learning.state import learner_items
-from lessons.models import Lesson
-from quizzes.models import Quiz
 
 
 @dataclass(frozen=True)
@@ -58,17 +56,15 @@ class ProgressSnapshot:
         return max(stamps) if stamps else None
 
 
-def progress_snapshot(*, learner_id: int, course_id: int, outline: list[dict] | None = None) -> ProgressSnapshot:
+def progress_snapshot(*, learner_id: int, course_id: int, outline: list[dict]) -> ProgressSnapshot:
     """One learner's progress in one course, from the source-of-truth rows: one query for their own
-    completions and quiz standings (the cost grows with neither the course nor the tables), plus
-    two for the course's lessons and quizzes unless the caller passes the course's ``outline``."""
+    completions and quiz standings (the cost grows with neither the course nor the tables). Only the
+    items of ``outline`` (the published version's, ``learning.outline.course_outline``) count, so
+    progress never exceeds 100 and an item a version removed no longer counts (its completions and
+    attempts stay, and count again if a later version brings it back)."""
     completed, standings = learner_items(learner_id=learner_id, course_id=course_id)
-    if outline is not None:
-        lesson_ids = {lesson["id"] for m in outline for lesson in m["lessons"]}
-        quiz_ids = [q["id"] for m in outline for q in m["quizzes"]]
-    else:
-        lesson_ids = set(Lesson.objects.filter(course_id=course_id).values_list("id", flat=True))
-        quiz_ids = list(Quiz.objects.filter(course_id=course_id).values_list("id", flat=True))
+    lesson_ids = {lesson["id"] for m in outline for lesson in m["lessons"]}
+    quiz_ids = [q["id"] for m in outline for q in m["quizzes"]]
     quizzes = {}
     last_quiz = None
     for quiz_id in quiz_ids:

@@ -18,7 +18,7 @@ from courseware.enrollment.services import enrollment_activity_record_many
 from courseware.models import Enrollment
 from quizzes.grading import Grade, QuestionKey, answer_fit, grade
 from quizzes.models import AttemptAnswer, Question, Quiz, QuizAttempt, Regrade, RegradeChange
-from quizzes.selectors import _quiz_questions_read, quiz_answer_key
+from quizzes.selectors import quiz_answer_key, quiz_key_published
 from quizzes.services import answer_loaded, attempt_answer_rows, grade_results_stored
 
 
@@ -40,9 +40,11 @@ class AttemptChange:
         return old != self.grade.score or self.attempt.passed != self.grade.passed
 
 
-def _keys(quiz: Quiz) -> tuple[list[Question], dict[int, QuestionKey]]:
-    questions = _quiz_questions_read(quiz_id=quiz.pk)  # afresh: the key just fixed, never a cached copy
-    return questions, {key.id: key for key in quiz_answer_key(questions=questions)}
+def _keys(quiz: Quiz) -> tuple[list[Question], dict[int, QuestionKey], int]:
+    """The published key (afresh: the key just fixed and published, never a draft edit or a cached
+    copy), by question, and its key version."""
+    questions, key_version = quiz_key_published(quiz_id=quiz.pk)
+    return questions, {key.id: key for key in quiz_answer_key(questions=questions)}, key_version
 
 
 def attempt_regrade(*, quiz: Quiz, attempt: QuizAttempt, questions: list[Question], keys: dict) -> Grade | None:
@@ -86,7 +88,7 @@ def quiz_regrade_preview(*, quiz: Quiz) -> dict:
     """The dry run: every submitted attempt graded again against the current key, nothing saved.
     ``changed`` lists the attempts whose score or pass would change; ``newly_passed`` and
     ``newly_failed`` the learners (usernames) who would start or stop passing the quiz."""
-    questions, keys = _keys(quiz)
+    questions, keys, _ = _keys(quiz)
     attempts = list(_submitted(quiz).select_related("learner").order_by("learner_id", "id"))
     changes = _changes(quiz, attempts, questions, keys)
     before, after = _learner_passes(attempts, changes)
@@ -135,8 +137,7 @@ def regrade_batch(*, regrade_id: int) -> bool:
         regrade.save()
         return True
     list(Enrollment.objects.select_for_update().filter(course_id=quiz.course_id, learner_id__in=learners))
-    questions, keys = _keys(quiz)
-    current = Quiz.objects.values_list("key_version", flat=True).get(pk=quiz.pk)
+    questions, keys, current = _keys(quiz)
     attempts = list(_submitted(quiz).filter(learner_id__in=learners).order_by("learner_id", "id"))
     changes = _changes(quiz, attempts, questions, keys)
     changed = [c for c in changes if c.changed]
@@ -201,8 +202,9 @@ def regrade_list(*, quiz: Quiz):
 
 
 def quiz_stale_attempts(*, quiz: Quiz) -> int:
-    """Submitted attempts graded on an older version of the questions (no regrade since)."""
-    return _submitted(quiz).filter(graded_key_version__lt=quiz.key_version).count()
+    """Submitted attempts graded on an older key than the published one (no regrade since)."""
+    _, key_version = quiz_key_published(quiz_id=quiz.pk)
+    return _submitted(quiz).filter(graded_key_version__lt=key_version).count()
 
 
 REGRADE_LOST_AFTER = timedelta(minutes=10)

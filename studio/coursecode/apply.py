@@ -11,13 +11,15 @@ from typing import Any
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count
-from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import user_is_admin
 from config.errors import Conflict
 from courseware.models import Course, Enrollment, Module
-from courseware.structure.changes import course_content_changed, course_touch
+from courseware.structure.changes import course_draft_changed, course_touch
+from courseware.versions.impact import publish_impact
+from courseware.versions.plan import version_plan
+from courseware.versions.services import version_publish
 from lessons.markdown import estimate_minutes, render_markdown
 from lessons.models import Lesson, LessonCompletion
 from quizzes.models import Question, Quiz, QuizAttempt
@@ -67,7 +69,11 @@ class ImportReport:
     # Named in the file but not added: only an admin (or the command line) adds other instructors.
     instructors_ignored: list[str] = field(default_factory=list)
     enrolled: int = 0
-    content_version_bumped: bool = False
+    content_version_bumped: bool = False  # the draft's structure changed (the next publish recomputes progress)
+    # What publishing the draft does (or, unpublished, would do) to enrolled learners, as the publish
+    # dry run answers it (``courseware.versions.impact``), and the version learners read afterwards.
+    publish_impact: dict[str, Any] | None = None
+    version: int = 0
     modules: ItemChanges = field(default_factory=ItemChanges)
     lessons: ItemChanges = field(default_factory=ItemChanges)
     quizzes: ItemChanges = field(default_factory=ItemChanges)
@@ -112,10 +118,29 @@ class ImportReport:
                     learners = f"{item.learners} learner{'s' if item.learners != 1 else ''}"
                     lines.append(f"  {sign} {item.slug}{fields} ({learners} touched)")
         if self.content_version_bumped:
-            lines.append("Structure changed: enrolled learners' progress will be recomputed.")
+            lines.append(
+                "Structure changed: enrolled learners' progress will be recomputed"
+                + (" against the new version." if self.version and impact_changes(self) else " once it is published.")
+            )
+        if impact := self.publish_impact:
+            verb = "would make" if self.dry_run else "made"
+            if impact["has_changes"] and self.version:
+                lines.append(f"Publishing {verb} version {self.version}.")
+            elif impact["has_changes"]:
+                lines.append("Not published: the draft holds these changes until the course is published.")
+            for move in impact["progress_changes"]:
+                lines.append(f"  {move['learners']} learner(s) at {move['from']} % -> {move['to']} %")
+            lines.append(
+                f"Learners affected: {impact['learners_affected']}; completed learners kept completed: "
+                f"{impact['completed_learners']}"
+            )
         if self.dry_run:
             lines.append("Dry run: nothing was saved.")
         return "\n".join(lines)
+
+
+def impact_changes(report: "ImportReport") -> bool:
+    return bool(report.publish_impact and report.publish_impact["has_changes"])
 
 
 class _DryRunRollback(Exception):
@@ -215,10 +240,18 @@ class _Importer:
         Module.objects.filter(pk__in=[m.pk for m in modules_removed]).delete()
 
         if self.structure_changed:
-            course_content_changed(course_id=course.pk)
+            course_draft_changed(course_id=course.pk)
             self.report.content_version_bumped = True
         elif self.report.has_changes and not self.report.course_fields:
             course_touch(course_id=course.pk)  # text only: outlines refresh, progress stays valid
+        plan = version_plan(course=course)
+        self.report.publish_impact = publish_impact(course=course, plan=plan)
+        if self.publish:
+            # The folder says published: its content becomes the next version (none when nothing changed)
+            publication = version_publish(course=course, actor=self.importer, checked=False, plan=plan)
+            self.report.version = publication.version.number
+        else:
+            self.report.version = Course.objects.values_list("published_version", flat=True).get(pk=course.pk)
         return self.report
 
     # --- course ---
@@ -248,7 +281,9 @@ class _Importer:
             "summary": spec.summary,
             "description": spec.description,
             "estimated_hours": hours,
-            "is_published": self.publish,
+            # Publishing (listing the course, its first version) is ``version_publish``'s; a folder that
+            # says unpublished takes the course out of the catalog.
+            **({} if self.publish else {"is_published": False}),
             "sequential": spec.sequential,
             "capacity": spec.capacity,
             "enrollment_opens_at": spec.enrollment_opens_at,
@@ -257,7 +292,7 @@ class _Importer:
         course = Course.objects.select_for_update().filter(slug=spec.slug).first()
         if course is None:
             self.report.created = True
-            course = Course(slug=spec.slug, **values, published_at=timezone.now() if self.publish else None)
+            course = Course(slug=spec.slug, **values)
             try:
                 with transaction.atomic():
                     course.save()
@@ -266,11 +301,8 @@ class _Importer:
             return course
         changed = _diff(course, values)
         if changed:
-            if course.is_published and course.published_at is None:
-                course.published_at = timezone.now()
-                changed.append("published_at")
             course.save(update_fields=[*changed, "updated_at"])
-        self.report.course_fields = [name for name in changed if name != "published_at"]
+        self.report.course_fields = changed
         return course
 
     # --- removals ---

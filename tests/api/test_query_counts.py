@@ -20,6 +20,7 @@ from tests.factories import (
     QuizAttemptFactory,
     UserFactory,
     build_course,
+    publish_draft,
 )
 
 pytestmark = pytest.mark.django_db
@@ -228,6 +229,7 @@ def _writes(world: dict, prior_attempts: int) -> dict[str, int]:
 
     client, quiz = world["client"], world["quiz"]
     Quiz.objects.filter(pk=quiz.pk).update(max_attempts=prior_attempts + 5)
+    publish_draft(world["course"])
     for number in range(1, prior_attempts + 1):
         QuizAttemptFactory(learner=world["learner"], quiz=quiz, number=number, score=0, passed=False)
     answers = [

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from courseware.models import Certificate, Course, Enrollment, Module
+from courseware.models import Certificate, ContentBlob, Course, CourseVersion, Enrollment, Module, VersionItem
 from lessons.models import Lesson, LessonCompletion
 from notifications.models import OutboundEmail
 from quizzes.models import AttemptAnswer, Choice, Question, Quiz, QuizAttempt, QuizOverride, Regrade, RegradeChange
@@ -87,6 +87,22 @@ def _email(**values) -> OutboundEmail:
     return OutboundEmail.objects.create(**{"key": "k-1", "kind": "welcome", "recipient": "a@example.com", **values})
 
 
+def _last_course() -> Course:
+    return Course.objects.order_by("-pk").first()
+
+
+def _version(*, number: int, course: Course | None = None) -> CourseVersion:
+    return CourseVersion.objects.create(course=course or CourseFactory(), number=number, published_at=NOW)
+
+
+def _item(*, since: int, until: int | None = None) -> VersionItem:
+    course = _last_course() or CourseFactory()
+    blob, _ = ContentBlob.objects.get_or_create(digest="0" * 64, defaults={"payload": {}, "size": 2})
+    return VersionItem.objects.create(
+        course=course, kind="lesson", item_id=999, position=1, meta={}, blob=blob, since=since, until=until
+    )
+
+
 CASES: list[tuple[type[models.Model], str, Callable[[], None]]] = [
     # accounts
     (
@@ -111,6 +127,11 @@ CASES: list[tuple[type[models.Model], str, Callable[[], None]]] = [
     (Enrollment, "enrollment_status_valid", _update(EnrollmentFactory, status="paused")),
     (Enrollment, "enrollment_progress_seq_not_ahead", _update(EnrollmentFactory, progress_seq=1)),
     (Certificate, "certificate_unique", _duplicate(CertificateFactory, learner=..., course=...)),
+    (CourseVersion, "course_version_unique", lambda: [_version(number=1), _version(number=1, course=_last_course())]),
+    (CourseVersion, "course_version_positive", lambda: _version(number=0)),
+    (VersionItem, "version_item_unique", lambda: [_item(since=1, until=2), _item(since=1, until=3)]),
+    (VersionItem, "version_item_published_unique", lambda: [_item(since=1), _item(since=2)]),
+    (VersionItem, "version_item_span_ordered", lambda: _item(since=2, until=2)),
     # lessons
     (Lesson, "lesson_position_unique", _duplicate(LessonFactory, module=..., course=..., position=...)),
     (Lesson, "lesson_slug_unique", _duplicate(LessonFactory, course=..., slug=...)),

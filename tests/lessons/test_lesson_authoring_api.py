@@ -168,6 +168,10 @@ def test_adding_a_lesson_recomputes_progress_and_keeps_certificates(
         r = client.post(f"/api/modules/{module.pk}/lessons/", {"slug": "late", "title": "Late", "body_markdown": "x"})
     assert r.status_code == 201
     enrollment.refresh_from_db()
+    assert enrollment.progress == 100  # a draft: learners' progress follows the published version
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/api/courses/{course.slug}/publish/").status_code == 200
+    enrollment.refresh_from_db()
     assert enrollment.progress == (100 * 6) // 7  # 4 lessons + 2 quizzes done of 5 lessons + 2 quizzes
     assert enrollment.progress_version == Course.objects.get(pk=course.pk).content_version
     certificate.refresh_from_db()
@@ -176,6 +180,7 @@ def test_adding_a_lesson_recomputes_progress_and_keeps_certificates(
     # Deleting it again: complete once more, same certificate.
     with django_capture_on_commit_callbacks(execute=True):
         assert client.delete(f"/api/lessons/{r.json()['id']}/").status_code == 204
+        assert client.post(f"/api/courses/{course.slug}/publish/").status_code == 200
     enrollment.refresh_from_db()
     assert enrollment.progress == 100
     assert list(Certificate.objects.filter(course=course).values_list("code", flat=True)) == [certificate.code]

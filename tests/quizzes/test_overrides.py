@@ -9,7 +9,7 @@ import pytest
 
 from quizzes.models import QuizAttempt, QuizOverrideGrant
 from tests.conftest import client_for
-from tests.factories import EnrollmentFactory, UserFactory, build_course, right_answers
+from tests.factories import EnrollmentFactory, UserFactory, build_course, publish_draft, right_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +90,7 @@ def test_extra_minutes_lengthen_a_timed_attempt(instructor, django_capture_on_co
     quiz = course.modules.get().quizzes.get()
     quiz.time_limit_minutes = 10
     quiz.save()
+    publish_draft(course)
     grant(instructor, quiz, django_capture_on_commit_callbacks, learner="slow", extra_minutes=15)
     attempt = client_for(learner).post(f"/api/quizzes/{quiz.pk}/attempts/start/").json()
     row = QuizAttempt.objects.get(pk=attempt["id"])

@@ -61,8 +61,11 @@ def module(course):
 
 def create(instructor, module, **fields) -> dict:
     body = {"title": "Every kind", "pass_percent": 60, "max_attempts": 3, "questions": six_kinds(), **fields}
-    r = client_for(instructor).post(f"/api/modules/{module.pk}/quizzes/", body, format="json")
+    author = client_for(instructor)
+    r = author.post(f"/api/modules/{module.pk}/quizzes/", body, format="json")
     assert r.status_code == 201, r.json()
+    published = author.post(f"/api/courses/{module.course.slug}/publish/", {}, format="json")
+    assert published.status_code == 200, published.json()  # learners read it from the published version
     return r.json()
 
 

@@ -51,6 +51,13 @@ class World:
         self.quiz = r.json()
         self.capture = capture
         self.learners = {}
+        self.publish()
+
+    def publish(self) -> None:
+        """Learners take, and regrades grade against, the published version."""
+        with self.capture(execute=True):
+            r = self.author.post(f"/api/courses/{self.course.slug}/publish/", {}, format="json")
+        assert r.status_code == 200, r.json()
 
     def choice(self, question: int, text: str) -> int:
         q = self.quiz["questions"][question]
@@ -78,6 +85,7 @@ class World:
             choice["id"] = old["id"]
         r = self.author.patch(f"/api/quizzes/{self.quiz['id']}/", {"questions": fixed}, format="json")
         assert r.status_code == 200, r.json()
+        self.publish()
 
     def regrade(self, **body):
         return self.author.post(f"/api/quizzes/{self.quiz['id']}/regrade/", body, format="json")

@@ -341,3 +341,54 @@ def sqlite_file_db_check(tmp_path) -> None:
     )
     assert errors == [], errors
     assert count == writers * rows_each
+
+
+@on_postgres(timeout=180)
+def test_publishes_racing_completions_lose_nothing_and_issue_each_certificate_once(live_celery, api_server):
+    """Forty learners complete their last lesson while the instructor publishes a version that adds a
+    lesson (three publish requests among the completions). Whichever each learner's completion
+    meets, nothing is lost: every completion is stored, every learner's progress is exact against
+    the version that ends up published, whoever completed keeps one certificate and one email."""
+    from tests.factories import InstructorFactory
+
+    live_celery.start_worker()
+    course = build_course(modules=2, lessons_per_module=2, quiz_per_module=False)
+    instructor = InstructorFactory()
+    course.instructors.add(instructor)
+    lessons = list(Lesson.objects.filter(course=course).order_by("module__position", "position"))
+    enrollments = [EnrollmentFactory(course=course) for _ in range(40)]
+    for enrollment in enrollments:
+        for lesson in lessons[:-1]:
+            LessonCompletionFactory(learner=enrollment.learner, lesson=lesson)
+    author = token_for(instructor)
+    module = lessons[0].module
+    added = api_server.post(
+        f"/api/modules/{module.pk}/lessons/", token=author,
+        body={"slug": "late-addition", "title": "Late addition", "body_markdown": "Added while learners finish."},
+    )  # fmt: skip
+    assert added.status == 201, added.body
+    last = lessons[-1]
+    calls = [
+        lambda e=e: api_server.post(f"/api/lessons/{last.pk}/complete/", token=token_for(e.learner))
+        for e in enrollments
+    ]
+    for at in (5, 20, 35):
+        calls.insert(at, lambda: api_server.post(f"/api/courses/{course.slug}/publish/", token=author, body={}))
+    answers = parallel(calls, threads=12, barrier=False)
+    assert no_server_errors(answers), (statuses(answers), api_server.log()[-3000:])
+    live_celery.wait_idle(timeout=90)
+
+    assert LessonCompletion.objects.filter(lesson=last).count() == 40
+    course.refresh_from_db()
+    assert course.published_version == 2  # three publishes, one new version
+    for enrollment in enrollments:
+        enrollment.refresh_from_db()
+        assert enrollment.progress == 80, enrollment  # 4 of the 5 lessons of version 2, for everyone
+    completed = [e for e in enrollments if e.status == Enrollment.Status.COMPLETED]
+    certificates = Certificate.objects.filter(course=course)
+    assert sorted(c.learner_id for c in certificates) == sorted(e.learner_id for e in completed)
+    for certificate in certificates:
+        assert OutboundEmail.objects.filter(key=f"certificate:{certificate.code}").count() == 1
+    record_figures(
+        "race_publish", requests_sent=len(answers), statuses=dict(statuses(answers)), completed=len(completed)
+    )

@@ -69,6 +69,9 @@ MATRIX: dict[tuple[str, str], dict] = {
     ("POST", "/api/courses/{slug}/unpublish/"): authoring(200),
     ("GET", "/api/courses/{slug}/export/"): authoring(200),
     ("GET", "/api/courses/{slug}/analytics/"): authoring(200),
+    ("GET", "/api/courses/{slug}/versions/"): authoring(200),
+    ("GET", "/api/courses/{slug}/versions/{number}/diff/"): authoring(200),
+    ("POST", "/api/courses/{slug}/versions/{number}/restore/"): authoring(200),
     ("GET", "/api/courses/{slug}/instructors/"): authoring(200),
     ("POST", "/api/courses/{slug}/instructors/"): authoring(201),
     ("DELETE", "/api/courses/{slug}/instructors/{username}/"): authoring(204),
@@ -160,6 +163,7 @@ def test_anonymous_gets_401_on_every_non_public_operation():
 def path_for(world: World, template: str) -> str:
     return template.format(
         slug=world.course.slug,
+        number=1,
         username=world.co_instructor.username,
         enrollment_id=world.enrollment.pk,
         id=world.enrollment.pk,

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import client_for
-from tests.factories import CourseFactory, EnrollmentFactory, ModuleFactory, UserFactory
+from tests.factories import CourseFactory, EnrollmentFactory, LessonFactory, ModuleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,10 +29,22 @@ def _questions():
 def quiz(instructor):
     course = CourseFactory(slug="items", instructors=[instructor])
     module = ModuleFactory(course=course, position=1)
+    LessonFactory(module=module, course=course, position=1)  # a course is published with a lesson
     body = {"title": "Items", "max_attempts": 3, "questions": _questions()}
     r = client_for(instructor).post(f"/api/modules/{module.pk}/quizzes/", body, format="json")
     assert r.status_code == 201, r.json()
+    publish(instructor, course)
     return course, r.json()
+
+
+def publish(instructor, course, capture=None) -> None:
+    """Learners take (and regrades grade against) the published version."""
+    if capture is None:
+        r = client_for(instructor).post(f"/api/courses/{course.slug}/publish/", {}, format="json")
+    else:
+        with capture(execute=True):
+            r = client_for(instructor).post(f"/api/courses/{course.slug}/publish/", {}, format="json")
+    assert r.status_code == 200, r.json()
 
 
 def take(course, quiz, *, capital: str, numeric: str, text: str):
@@ -100,6 +112,8 @@ def test_a_key_edited_without_a_regrade_leaves_grades_stale(quiz, instructor, dj
     fixed[0]["choices"] = [{"text": "Lyon"}, {"text": "Paris", "is_correct": True}, {"text": "Nice"}]
     r = client_for(instructor).patch(f"/api/quizzes/{authored['id']}/", {"questions": fixed}, format="json")
     assert r.status_code == 200
+    assert analytics(instructor)["quizzes"][0]["stale"] is False  # a draft edit: learners are not graded on it yet
+    publish(instructor, course, django_capture_on_commit_callbacks)
     row = analytics(instructor)["quizzes"][0]
     assert row["stale"] is True and row["stale_attempts"] == 1
     with django_capture_on_commit_callbacks(execute=True):

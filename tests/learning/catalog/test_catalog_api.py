@@ -315,19 +315,27 @@ def test_cached_outline_follows_content_changes_made_through_the_api():
     EnrollmentFactory(learner=learner, course=course)
     client, author = client_for(learner), client_for(teacher)
     url = f"{CATALOG}{course.slug}/"
+
+    def publish():
+        assert author.post(f"{CATALOG}{course.slug}/publish/").status_code == 200
+
     lesson = course.lessons.get()
     assert client.get(url).json()["modules"][0]["lessons"][0]["title"] == lesson.title  # warms the cache
     assert author.patch(f"/api/lessons/{lesson.pk}/", {"title": "Renamed"}, format="json").status_code == 200
+    assert client.get(url).json()["modules"][0]["lessons"][0]["title"] == lesson.title  # a draft until published
+    publish()
     assert client.get(url).json()["modules"][0]["lessons"][0]["title"] == "Renamed"
     module = course.modules.get()
     new = author.post(f"/api/modules/{module.pk}/lessons/", {"slug": "added", "title": "Added", "body_markdown": "x"})
     assert new.status_code == 201, new.json()
+    publish()
     lessons = client.get(url).json()["modules"][0]["lessons"]
     assert [item["title"] for item in lessons] == ["Renamed", "Added"]
     assert lessons[1]["completed"] is False
     progress = client.get(f"{CATALOG}{course.slug}/progress/").json()
     assert progress["total_lessons"] == 2
     assert author.delete(f"/api/lessons/{new.json()['id']}/").status_code == 204
+    publish()
     assert [item["title"] for item in client.get(url).json()["modules"][0]["lessons"]] == ["Renamed"]
 
 

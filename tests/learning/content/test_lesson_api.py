@@ -298,15 +298,18 @@ def test_xss_written_through_the_authoring_api_never_reaches_learners(enrolled):
     assert created.status_code == 201, created.json()
     lesson_id = created.json()["id"]
     assert_safe_html(created.json()["body_html"])
+    assert author.post(f"/api/courses/{enrolled['course'].slug}/publish/").status_code == 200
     read = enrolled["client"].get(f"/api/lessons/{lesson_id}/")
     assert read.status_code == 200
     assert_safe_html(read.json()["body_html"])
     # Editing the body renders and sanitizes it again.
     patched = author.patch(f"/api/lessons/{lesson_id}/", {"body_markdown": XSS_VECTORS[2] + "\n\nnew"}, format="json")
     assert patched.status_code == 200, patched.json()
+    assert author.post(f"/api/courses/{enrolled['course'].slug}/publish/").status_code == 200
     html = enrolled["client"].get(f"/api/lessons/{lesson_id}/").json()["body_html"]
     assert "new" in html
     assert_safe_html(html)
     # body_html itself is not writable.
     author.patch(f"/api/lessons/{lesson_id}/", {"body_html": "<script>alert(1)</script>"}, format="json")
+    assert author.post(f"/api/courses/{enrolled['course'].slug}/publish/").status_code == 200
     assert_safe_html(enrolled["client"].get(f"/api/lessons/{lesson_id}/").json()["body_html"])

@@ -18,6 +18,7 @@ from tests.factories import (
     QuestionFactory,
     UserFactory,
     build_course,
+    publish_draft,
     right_answers,
 )
 
@@ -61,6 +62,7 @@ class Taking:
         for choice in [*self.s, *self.m]:
             choice.explanation = f"explains {choice.pk}"
             choice.save()
+        publish_draft(self.course)  # the instructor published these settings
 
     @property
     def url(self) -> str:
@@ -591,6 +593,7 @@ def test_different_learners_get_different_orders():
 def test_unshuffled_quiz_keeps_authored_order():
     t = _shuffled_quiz()
     Quiz.objects.filter(pk=t.quiz.pk).update(shuffle=False)
+    publish_draft(t.course)
     body = t.client.get(t.url).json()
     assert [q["id"] for q in body["questions"]] == list(
         t.quiz.questions.order_by("position").values_list("pk", flat=True)

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from courseware.models import Certificate, Enrollment
 from quizzes.models import Quiz
 from tests.conftest import client_for
-from tests.factories import EnrollmentFactory, UserFactory, build_course, right_answers
+from tests.factories import EnrollmentFactory, UserFactory, build_course, publish_draft, right_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,7 @@ class Learning:
     def __init__(self, **course_fields):
         self.course = build_course(modules=2, lessons_per_module=2, **course_fields)
         Quiz.objects.filter(course=self.course).update(max_attempts=50)
+        publish_draft(self.course)
         self.learner = UserFactory()
         self.enrollment = EnrollmentFactory(learner=self.learner, course=self.course)
         self.client = client_for(self.learner)
@@ -149,6 +150,7 @@ def test_sequential_course_never_points_at_a_locked_lesson():
 def test_sequential_course_with_a_quiz_out_of_attempts_has_no_next_step():
     t = Learning(sequential=True)
     Quiz.objects.filter(pk=t.quizzes[0].pk).update(max_attempts=1)
+    publish_draft(t.course)
     t.complete(t.lessons[0])
     t.complete(t.lessons[1])
     t.submit(t.quizzes[0], right=False)
@@ -160,6 +162,7 @@ def test_sequential_course_with_a_quiz_out_of_attempts_has_no_next_step():
 def test_an_open_course_skips_a_quiz_out_of_attempts():
     t = Learning()
     Quiz.objects.filter(pk=t.quizzes[0].pk).update(max_attempts=1)
+    publish_draft(t.course)
     t.complete(t.lessons[0])
     t.complete(t.lessons[1])
     t.submit(t.quizzes[0], right=False)
@@ -245,6 +248,7 @@ ACTIONS = st.lists(
 def shared_course(db):
     course = build_course(modules=2, lessons_per_module=2)
     Quiz.objects.filter(course=course).update(max_attempts=100)
+    publish_draft(course)
     return course
 
 

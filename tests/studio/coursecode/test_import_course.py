@@ -235,7 +235,7 @@ def test_move_lesson_between_modules_keeps_its_row_and_completions(imported, fol
     assert lesson.module.slug == "advanced" and lesson.position == 3
     assert LessonCompletion.objects.filter(pk=completion.pk, lesson=lesson).exists()
     imported.refresh_from_db()
-    assert imported.content_version == version + 1
+    assert imported.content_version == version  # the same lessons and quizzes: stored progress stays valid
     assert "  ~ second-steps [module, position] (1 learner touched)" in out
     assert "Structure changed" in out
 
@@ -303,7 +303,7 @@ def test_removal_deletes_items_and_reports_touched_learners(imported, folder):
     assert list(Module.objects.values_list("slug", flat=True)) == ["basics"]
     assert sorted(Lesson.objects.values_list("slug", flat=True)) == ["first-steps", "second-steps"]
     assert not Quiz.objects.exists()
-    assert not LessonCompletion.objects.exists()
+    assert LessonCompletion.objects.count() == 2  # retired lessons keep their completions (they may come back)
     imported.refresh_from_db()
     assert imported.content_version == version + 1
     assert "  - advanced (2 learners touched)" in out
@@ -355,7 +355,7 @@ def test_dry_run_changes_nothing_and_reports_touched_learners(imported, folder):
     assert "  + third-steps (2 learners touched)" in out
     assert "  - advanced-check (1 learner touched)" in out
     assert "  + middle (2 learners touched)" in out
-    assert "  ~ advanced [position] (1 learner touched)" in out
+    assert "  ~ advanced [position] (2 learners touched)" in out  # the removed quiz's attempt is kept: it counts
     assert "Dry run: nothing was saved." in out
 
     run_import(folder)
@@ -682,3 +682,38 @@ def test_a_draft_may_hold_an_empty_lesson_but_is_not_published_with_it(tmp_path)
     err = run_import_failing(folder, "--publish")
     assert f"{LESSON}: body: is empty" in err, err
     assert not Course.objects.get(slug="demo-course").is_published
+
+
+def test_the_import_dry_run_shows_the_publish_impact_the_publish_then_has(
+    imported, folder, django_capture_on_commit_callbacks
+):
+    """The import's dry run reports what publishing the imported draft does to enrolled learners, with
+    the numbers the publish dry run gives for the same draft (``POST /courses/{slug}/publish/``)."""
+    from tests.conftest import client_for
+    from tests.factories import InstructorFactory
+
+    learners = UserFactory.create_batch(3)
+    for learner in learners:
+        EnrollmentFactory(learner=learner, course=imported)
+    for learner in learners[:2]:
+        LessonCompletionFactory(learner=learner, lesson=Lesson.objects.get(slug="first-steps"))
+    LessonCompletionFactory(learner=learners[0], lesson=Lesson.objects.get(slug="deeper"))
+    write(folder / "01-basics" / "03-third-steps.md", lesson_text("Third steps"))
+    (folder / "02-advanced" / "01-deeper.md").unlink()
+
+    out = run_import(folder, "--dry-run")
+    assert "Publishing would make version 2." in out
+    assert "  1 learner(s) at 33 % -> 16 %" in out  # learner 0 loses "deeper" (2 of 6 items → 1 of 6)
+    assert "Learners affected: 1; completed learners kept completed: 0" in out
+
+    run_import(folder, "--no-publish")  # the same draft, not published
+    instructor = InstructorFactory()
+    imported.instructors.add(instructor)
+    preview = client_for(instructor).post(f"/api/courses/{imported.slug}/publish/", {"dry_run": True}, format="json")
+    assert preview.status_code == 200, preview.content
+    impact = preview.json()
+    assert (impact["version"], impact["items_added"], impact["items_removed"], impact["learners_affected"]) == (
+        2, 1, 1, 1,
+    )  # fmt: skip
+    for move in impact["progress_changes"]:
+        assert f"  {move['learners']} learner(s) at {move['from']} % -> {move['to']} %" in out
