@@ -29,9 +29,11 @@ class PublishPlan:
         return any(self.pairs[c] for c in ("added", "changed", "removed"))
 
     @property
-    def counted_items_changed(self) -> bool:
-        """Whether the set of lessons and quizzes progress counts changes (not only their text)."""
-        return any(self.item_ids(k, after=False) != self.item_ids(k, after=True) for k in COUNTED_KINDS)
+    def structure_changed(self) -> bool:
+        """Whether the set of modules, lessons or quizzes changes (not only their text or order): stored
+        progress and the catalog's counts follow the item set."""
+        kinds = {i.kind for i in self.draft} | {i["kind"] for i in self.published}
+        return any(self.item_ids(k, after=False) != self.item_ids(k, after=True) for k in kinds)
 
     def item_ids(self, kind: str, *, after: bool) -> set[int]:
         rows = self.draft if after else self.published

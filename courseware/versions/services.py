@@ -63,7 +63,7 @@ def version_publish(
         course.is_published = True
         course.published_at = course.published_at or now
         course.save(update_fields=["is_published", "published_at", "published_version", "updated_at"])
-        if plan.counted_items_changed:  # stored progress follows the new item set: recompute it
+        if plan.structure_changed:  # stored progress and the counts follow the item set: recompute them
             course_content_changed(course_id=course.pk)
         else:  # text or order only: progress stays valid; caches key on the published version
             course_touch(course_id=course.pk)
