@@ -56,6 +56,32 @@ def email_queue(*, kind: str, key: str, user: User, context: dict, resend: bool 
     return email
 
 
+def email_queue_many(*, kind: str, messages: list[tuple[str, User, dict]]) -> list[int]:
+    """``email_queue`` for many ``(key, user, context)`` at once (no resend; not for reminders, whose
+    opt-out this does not read): one INSERT that skips keys already recorded (the unique key is the
+    exactly-once guard), one SELECT, then a send message after commit for each pending row, new or
+    not (as ``email_queue`` does). Returns the pending rows' ids; users without an address are skipped."""
+    wanted = {key: (user, context) for key, user, context in messages if user.email}
+    if not wanted:
+        return []
+    with transaction.atomic():
+        OutboundEmail.objects.bulk_create(
+            [
+                OutboundEmail(key=key, kind=kind, user=user, recipient=user.email, context=context)
+                for key, (user, context) in wanted.items()
+            ],
+            ignore_conflicts=True,
+        )
+        pending = list(
+            OutboundEmail.objects.filter(key__in=list(wanted), status=OutboundEmail.Status.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for email_id in pending:
+            enqueue_on_commit(tasks.send_email, email_id)
+    return pending
+
+
 # --- Unsubscribing from reminders -----------------------------------------------------------------
 def unsubscribe_token(*, user_id: int) -> str:
     """A signed, non-expiring token naming the user (salt "unsubscribe")."""

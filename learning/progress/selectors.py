@@ -58,17 +58,25 @@ class ProgressSnapshot:
         return max(stamps) if stamps else None
 
 
+def progress_counted_items(*, course_id: int, outline: list[dict] | None = None) -> tuple[frozenset[int], list[int]]:
+    """The items a course's progress counts: ``(lesson ids, quiz ids in course order)``. The one place
+    that says which items count, for the per-learner snapshot and the set-based drain alike
+    (``services.progress_stale_drain``): from the course's ``outline`` when given, else two queries."""
+    if outline is not None:
+        lesson_ids = frozenset(lesson["id"] for m in outline for lesson in m["lessons"])
+        quiz_ids = [q["id"] for m in outline for q in m["quizzes"]]
+    else:
+        lesson_ids = frozenset(Lesson.objects.filter(course_id=course_id).values_list("id", flat=True))
+        quiz_ids = list(Quiz.objects.filter(course_id=course_id).values_list("id", flat=True))
+    return lesson_ids, quiz_ids
+
+
 def progress_snapshot(*, learner_id: int, course_id: int, outline: list[dict] | None = None) -> ProgressSnapshot:
     """One learner's progress in one course, from the source-of-truth rows: one query for their own
     completions and quiz standings (the cost grows with neither the course nor the tables), plus
     two for the course's lessons and quizzes unless the caller passes the course's ``outline``."""
     completed, standings = learner_items(learner_id=learner_id, course_id=course_id)
-    if outline is not None:
-        lesson_ids = {lesson["id"] for m in outline for lesson in m["lessons"]}
-        quiz_ids = [q["id"] for m in outline for q in m["quizzes"]]
-    else:
-        lesson_ids = set(Lesson.objects.filter(course_id=course_id).values_list("id", flat=True))
-        quiz_ids = list(Quiz.objects.filter(course_id=course_id).values_list("id", flat=True))
+    lesson_ids, quiz_ids = progress_counted_items(course_id=course_id, outline=outline)
     quizzes = {}
     last_quiz = None
     for quiz_id in quiz_ids:

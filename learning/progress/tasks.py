@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
@@ -13,6 +14,8 @@ from config.tasks import enqueue_on_commit
 from courseware.models import Enrollment
 from learning.certificates.services import certificate_email_queue
 from learning.progress.reconcile import (
+    certificates_checked_advance,
+    certificates_checked_since,
     certificates_without_email,
     emails_lost_pending,
     enrollments_completed_without_certificate,
@@ -20,7 +23,7 @@ from learning.progress.reconcile import (
     reconcile_batch_size,
 )
 from learning.progress.reminders import inactivity_reminders_queue
-from learning.progress.services import enrollment_progress_recompute
+from learning.progress.services import enrollment_progress_recompute, progress_stale_drain
 from notifications.tasks import send_email
 from quizzes.regrade.services import regrades_unfinished
 from quizzes.tasks import regrade_run
@@ -49,6 +52,40 @@ def recompute_enrollment_progress(enrollment_id: int, activity_seq: int | None =
     (a task it is already covered by returns after one read). None (content changes, reconcile, and
     messages queued before the argument existed): recompute unconditionally."""
     enrollment_progress_recompute(enrollment_id=enrollment_id, activity_seq=activity_seq)
+
+
+# At most one drain waits in the queue: a write asks for one after its commit only if no drain is
+# queued and not yet started (the mark), and the drain clears the mark before it reads, so a write
+# committed while a drain runs queues the next one. The mark's lifetime bounds how long a lost
+# drain message (or a worker on another cache) holds new ones back; the reconcile sweep catches up.
+DRAIN_QUEUED_KEY = "progress:drain-queued"
+DRAIN_MARK_SECONDS = 5
+
+
+@shared_task(**RELIABLE, name=f"{TASK_PREFIX}.progress_drain", soft_time_limit=120, time_limit=150)
+def progress_drain() -> int:
+    """Recompute every stale enrollment, set-based (``services.progress_stale_drain``)."""
+    cache.delete(DRAIN_QUEUED_KEY)  # first: a write committed from now on queues another drain
+    report = progress_stale_drain()
+    if report.more:  # a long backlog: the rest in a fresh task, behind what else is queued
+        progress_drain_request()
+    return report.recomputed
+
+
+def progress_drain_request() -> None:
+    """After a write's commit: queue a drain unless one is queued and has not started. With the cache
+    unreachable the mark cannot be read and the message is always sent; with the broker down the
+    mark is dropped again and the reconcile sweep finds the stale enrollment."""
+    if cache.add(DRAIN_QUEUED_KEY, 1, timeout=DRAIN_MARK_SECONDS) is False:
+        return
+    try:
+        progress_drain.apply_async()
+    except Exception:
+        cache.delete(DRAIN_QUEUED_KEY)
+        if progress_drain.app.conf.task_always_eager:  # embedded mode: the drain itself ran, and failed
+            logger.exception("progress drain failed; the reconcile task will redo it")
+        else:
+            logger.warning("could not queue the progress drain; the reconcile task will catch up", exc_info=True)
 
 
 @shared_task(**RELIABLE, name=f"{TASK_PREFIX}.refresh_course_progress", soft_time_limit=120, time_limit=150)
@@ -84,14 +121,18 @@ def reconcile_run(*, batch_size: int | None = None, now: datetime | None = None)
     Returns how many of each were found."""
 
     limit = batch_size or reconcile_batch_size()
-    now = now or timezone.now()
+    swept_at = timezone.now()  # the watermark moves by the clock, whatever ``now`` the caller passes
+    now = now or swept_at
     stale = enrollments_with_stale_progress(limit=limit)
-    uncertified = enrollments_completed_without_certificate(limit=limit)
+    since = certificates_checked_since()
+    uncertified = enrollments_completed_without_certificate(limit=limit, since=since)
     for enrollment_id in dict.fromkeys(stale + uncertified):
         enqueue_on_commit(recompute_enrollment_progress, enrollment_id)
     # Pending emails are listed before new ones are queued: a row queued just now is not "lost".
     lost = emails_lost_pending(now=now, limit=limit)
-    unsent = list(certificates_without_email(limit=limit))
+    unsent = list(certificates_without_email(limit=limit, since=since))
+    if len(uncertified) < limit and len(unsent) < limit:  # all of the window seen: move the watermark
+        certificates_checked_advance(swept_at=swept_at)
     for certificate in unsent:
         certificate_email_queue(certificate=certificate)
     for email_id in lost:

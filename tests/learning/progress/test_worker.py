@@ -247,3 +247,50 @@ def test_smtp_failure_is_retried_with_backoff_recorded_failed_then_resent(live_c
         email_files=len(live_celery.certificate_mails(certificate.code)),
         duplicates_found=len(live_celery.certificate_mails(certificate.code)) - 1,
     )
+
+
+def test_concurrent_completions_of_many_learners_coalesce_into_few_drains(live_celery):
+    """Sixty learners finish at once, from parallel connections, before any worker runs: their
+    completions queue a handful of drain messages (not sixty), and the worker's drains give each
+    learner exact progress, one certificate and one email row."""
+    enrollments, lessons = one_lesson_left(learners=60, lessons=3)
+    last = lessons[-1]
+    start = threading.Barrier(12)
+    errors: list[BaseException] = []
+
+    def finish(batch: list[Enrollment]) -> None:
+        from lessons.services import lesson_completion_record
+
+        try:
+            start.wait(timeout=10)
+            for enrollment in batch:
+                lesson_completion_record(learner=enrollment.learner, lesson=last, enrollment=enrollment)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=finish, args=(enrollments[i::12],)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    queued = live_celery.redis().llen("progress")
+    assert 1 <= queued <= 3, f"{queued} drain messages for 60 completions"
+
+    worker = live_celery.start_worker()
+    wait_until(lambda: Certificate.objects.filter(course=enrollments[0].course_id).count() == 60, timeout=60)
+    live_celery.wait_idle()
+    drains = sum(1 for line in worker.log().splitlines() if "progress_drain[" in line and "succeeded" in line)
+    assert drains <= 3, worker.log()[-3000:]
+    for enrollment in enrollments:
+        enrollment.refresh_from_db()
+        assert enrollment.status == Enrollment.Status.COMPLETED and enrollment.progress == 100
+        assert enrollment.completed_items == 3 and enrollment.progress_seq == enrollment.activity_seq
+        [certificate] = Certificate.objects.filter(learner=enrollment.learner_id, course=enrollment.course_id)
+        assert OutboundEmail.objects.filter(key=f"certificate:{certificate.code}").count() == 1
+    from events.models import Event
+
+    assert Event.objects.filter(type="course.completed", course_id=enrollments[0].course_id).count() == 60
+    assert Event.objects.filter(type="certificate.issued", course_id=enrollments[0].course_id).count() == 60
