@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import F
 
 from courseware.models import Course, Enrollment
 from learning.outline import course_outline
@@ -69,6 +70,13 @@ def progress_counted_items(*, course_id: int, outline: list[dict] | None = None)
         lesson_ids = frozenset(Lesson.objects.filter(course_id=course_id).values_list("id", flat=True))
         quiz_ids = list(Quiz.objects.filter(course_id=course_id).values_list("id", flat=True))
     return lesson_ids, quiz_ids
+
+
+def progress_stale_remaining() -> bool:
+    """Whether a live enrollment's stored progress still lags its activity: what the progress drain
+    works through (one probe on the partial index of stale rows)."""
+    stale = Enrollment.objects.filter(progress_seq__lt=F("activity_seq")).exclude(status=Enrollment.Status.DROPPED)
+    return stale.exists()
 
 
 def progress_snapshot(*, learner_id: int, course_id: int, outline: list[dict] | None = None) -> ProgressSnapshot:
