@@ -2,6 +2,7 @@
 and unsubscribing from reminders."""
 
 import logging
+from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
@@ -80,6 +81,20 @@ def email_queue_many(*, kind: str, messages: list[tuple[str, User, dict]]) -> li
         for email_id in pending:
             enqueue_on_commit(tasks.send_email, email_id)
     return pending
+
+
+def emails_pending_send(*, kind: str, queued_since: datetime) -> int:
+    """Another send message for every pending ``kind`` email queued since ``queued_since`` that is not
+    waiting for a retry (the send is idempotent: a row already sent is left alone). For a task that
+    was redelivered because its worker died: the dead worker may have committed rows and died before
+    publishing their send messages. One query on the (status, created_at) index. Returns how many."""
+    pending = OutboundEmail.objects.filter(
+        status=OutboundEmail.Status.PENDING, created_at__gte=queued_since, kind=kind, last_error=""
+    )
+    ids = list(pending.order_by("pk").values_list("pk", flat=True))
+    for email_id in ids:
+        enqueue_on_commit(tasks.send_email, email_id)
+    return len(ids)
 
 
 # --- Unsubscribing from reminders -----------------------------------------------------------------

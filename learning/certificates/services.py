@@ -2,14 +2,15 @@
 reinstated, reissued."""
 
 import logging
+from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from courseware.models import Certificate, Enrollment, new_certificate_code
 from events.services import event_record, event_record_many
-from notifications.services import email_queue, email_queue_many
+from notifications.services import email_queue, email_queue_many, emails_pending_send
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,6 @@ def certificates_issue_many(*, completed: list[tuple[int, int]], course_titles: 
     a concurrent issuer inserted first is skipped, and its issuer reports and emails it), one
     ``certificate.issued`` event per row inserted, and the email of every valid one queued (by its
     unique key: at most one each). Returns the certificates inserted."""
-    from django.db import connection
-
     if not completed:
         return []
     learner_ids = sorted({learner_id for learner_id, _ in completed})
@@ -125,6 +124,12 @@ def certificate_email_queue(*, certificate: Certificate, resend: bool = False) -
         context={"certificate_id": certificate.pk},
         resend=resend,
     )
+
+
+def certificate_emails_pending_send(*, queued_since: datetime) -> int:
+    """Send again every certificate email queued since ``queued_since`` and still pending (see
+    ``notifications.services.emails_pending_send``)."""
+    return emails_pending_send(kind="certificate", queued_since=queued_since)
 
 
 @transaction.atomic

@@ -3,7 +3,7 @@ is idempotent (row locks, unique constraints, status guards), so ``acks_late`` r
 worker dies mid-task is safe; a database blip is retried with backoff."""
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from config.tasks import enqueue_on_commit
 from courseware.models import Enrollment
-from learning.certificates.services import certificate_email_queue
+from learning.certificates.services import certificate_email_queue, certificate_emails_pending_send
 from learning.progress.reconcile import (
     certificates_checked_advance,
     certificates_checked_since,
@@ -75,6 +75,10 @@ DRAIN_AGAIN_SECONDS = 1
 def progress_drain(self) -> int:
     """Recompute every stale enrollment, set-based (``services.progress_stale_drain``)."""
     cache.delete(DRAIN_QUEUED_KEY)  # first: a write committed from now on queues another drain
+    if (self.request.delivery_info or {}).get("redelivered"):
+        # Its worker died with it, perhaps between a batch's commit and the send messages that
+        # follow it: those batches are no longer stale, so their emails are sent from here.
+        certificate_emails_pending_send(queued_since=timezone.now() - _drain_redelivery_window())
     report = progress_stale_drain()
     if report.more:  # a long backlog: the rest in a fresh task, behind what else is queued
         progress_drain_request()
@@ -83,6 +87,13 @@ def progress_drain(self) -> int:
         # request found a mark): never left for the reconcile sweep.
         progress_drain_request(countdown=DRAIN_AGAIN_SECONDS)
     return report.recomputed
+
+
+def _drain_redelivery_window() -> timedelta:
+    """How long ago a redelivered drain's dead predecessor may have queued email: its time limit,
+    then the broker's visibility timeout, with a minute to spare."""
+    visibility = int(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600))
+    return timedelta(seconds=visibility + (progress_drain.time_limit or 0) + 60)
 
 
 def progress_drain_request(*, countdown: float | None = None) -> None:
