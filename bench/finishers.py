@@ -136,7 +136,8 @@ def _sent_certificate_emails(course_id: int, status: str | None = "sent") -> int
     with connection.cursor() as cur:
         cur.execute(
             "SELECT count(*) FROM notifications_outboundemail e JOIN courseware_certificate c "
-            "ON e.key = 'certificate:' || c.code WHERE c.course_id = %s AND (%s IS NULL OR e.status = %s)",
+            "ON e.key = 'certificate:' || c.code WHERE c.course_id = %s "
+            "AND (CAST(%s AS TEXT) IS NULL OR e.status = %s)",
             [course_id, status, status],
         )
         return cur.fetchone()[0]
