@@ -91,7 +91,7 @@ def finish_at_once(*, course_id: int, learners: int, mail_dir: Path) -> dict:
         lesson_completion_record(learner=users[i], lesson=last, enrollment=enrollments[i])
     record_s = time.perf_counter() - t
     t0 = resume()
-    certs_s = emails_s = None
+    certs_s = emails_s = queued_s = None
     deadline = t0 + 900
     while time.perf_counter() < deadline:
         certs = Certificate.objects.filter(course_id=course_id).count()
@@ -99,6 +99,8 @@ def finish_at_once(*, course_id: int, learners: int, mail_dir: Path) -> dict:
         now = time.perf_counter()
         if certs_s is None and certs >= learners:
             certs_s = now - t0
+        if queued_s is None and _sent_certificate_emails(course_id, status=None) >= learners:
+            queued_s = now - t0
         if sent >= learners:
             emails_s = now - t0
             break
@@ -111,6 +113,7 @@ def finish_at_once(*, course_id: int, learners: int, mail_dir: Path) -> dict:
         "learners": learners,
         "record_s": record_s,
         "certificates_s": certs_s,
+        "emails_queued_s": queued_s,
         "emails_s": emails_s,
         "certificates": Certificate.objects.filter(course_id=course_id).count(),
         "completed_enrollments": Enrollment.objects.filter(
@@ -126,13 +129,15 @@ def finish_at_once(*, course_id: int, learners: int, mail_dir: Path) -> dict:
     return result
 
 
-def _sent_certificate_emails(course_id: int) -> int:
+def _sent_certificate_emails(course_id: int, status: str | None = "sent") -> int:
+    """Certificate email rows of the course (``status`` None: queued, whatever their status)."""
     from django.db import connection
 
     with connection.cursor() as cur:
         cur.execute(
             "SELECT count(*) FROM notifications_outboundemail e JOIN courseware_certificate c "
-            "ON e.key = 'certificate:' || c.code WHERE c.course_id = %s AND e.status = 'sent'",
-            [course_id],
+            "ON e.key = 'certificate:' || c.code WHERE c.course_id = %s "
+            "AND (CAST(%s AS TEXT) IS NULL OR e.status = %s)",
+            [course_id, status, status],
         )
         return cur.fetchone()[0]

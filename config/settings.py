@@ -173,10 +173,13 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         },
     }
-# Content caches keyed by the content version (courseware.catalog_cache) need one version that every
-# process sees: Redis, or the single process of the embedded default. Several processes on a
-# database without Redis (each with its own in-memory cache) read everything from the database.
-CONTENT_VERSION_CACHE = bool(REDIS_URL) or EMBEDDED
+# One cache that every process (web and workers) sees: Redis, or the single process of the embedded
+# default. Content caches keyed by the content version (courseware.catalog_cache) need it, and so does
+# the progress drain's "one queued" mark (learning.progress.tasks). Several processes on a database
+# without Redis (each with its own in-memory cache) read content from the database and queue a drain
+# for every write.
+SHARED_CACHE = bool(REDIS_URL) or EMBEDDED
+CONTENT_VERSION_CACHE = SHARED_CACHE
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -385,6 +388,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 REMINDER_INACTIVE_DAYS = env_int("REMINDER_INACTIVE_DAYS", 7)
 RECONCILE_BATCH_SIZE = env_int("RECONCILE_BATCH_SIZE", 500)
+PROGRESS_DRAIN_BATCH_SIZE = env_int("PROGRESS_DRAIN_BATCH_SIZE", 1000)
 # Learners whose attempts one regrade batch (one transaction) grades again.
 QUIZ_REGRADE_BATCH_LEARNERS = env_int("QUIZ_REGRADE_BATCH_LEARNERS", 200)
 

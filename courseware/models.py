@@ -115,7 +115,6 @@ class Course(TimeStamped):
         expression=CourseSearchDocument(), output_field=SearchVectorField(null=True), db_persist=True
     )
 
-
     # The number of the version learners read (0: never published, only a draft). See CourseVersion.
     published_version = models.PositiveIntegerField(default=0)
 
@@ -213,6 +212,11 @@ class Enrollment(TimeStamped):
             models.Index(fields=["course", "status"], name="enrollment_course_status_idx"),
             models.Index(fields=["learner", "status"], name="enrollment_learner_status_idx"),
             models.Index(fields=["status", "last_activity_at"], name="enrollment_activity_idx"),
+            # The progress drain's scan: only enrollments whose stored progress lags their activity
+            # (a row enters on a completion or attempt and leaves when the drain counts it).
+            models.Index(fields=["id"], condition=Q(progress_seq__lt=F("activity_seq")), name="enrollment_stale_idx"),
+            # The reconcile sweep's "completed without certificate" window (recent completions only).
+            models.Index(fields=["completed_at"], condition=Q(status="completed"), name="enrollment_completed_at_idx"),
         ]
 
     def __str__(self) -> str:
@@ -289,6 +293,8 @@ class Certificate(models.Model):
     class Meta:
         ordering = ["-issued_at"]
         constraints = [models.UniqueConstraint(fields=["learner", "course"], name="certificate_unique")]
+        # The reconcile sweep's "certificate without email" window (recent certificates only).
+        indexes = [models.Index(fields=["issued_at"], name="certificate_issued_at_idx")]
 
     def __str__(self) -> str:
         return f"{self.code} ({self.learner_name}, {self.course_title})"

@@ -43,6 +43,30 @@ def event_record(
     return event
 
 
+def event_record_many(*, events: list[dict[str, Any]]) -> None:
+    """``event_record`` for many events at once (each a dict of its keyword arguments): one INSERT
+    in the caller's transaction, one dispatch request after its commit."""
+    if not events:
+        return
+    for spec in events:
+        if spec["type"] not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {spec['type']!r}")
+    now = timezone.now()
+    with transaction.atomic(savepoint=False):
+        Event.objects.bulk_create(
+            Event(
+                type=spec["type"],
+                course_id=spec.get("course_id"),
+                course_slug=spec.get("course_slug", ""),
+                learner_id=spec.get("learner_id"),
+                data=spec.get("data") or {},
+                occurred_at=now,
+            )
+            for spec in events
+        )
+        transaction.on_commit(_dispatch_soon)
+
+
 DISPATCH_QUEUED_KEY = tasks.DISPATCH_QUEUED_KEY
 
 

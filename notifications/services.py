@@ -2,6 +2,7 @@
 and unsubscribing from reminders."""
 
 import logging
+from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
@@ -54,6 +55,46 @@ def email_queue(*, kind: str, key: str, user: User, context: dict, resend: bool 
         if email.status == OutboundEmail.Status.PENDING:
             enqueue_on_commit(tasks.send_email, email.pk)
     return email
+
+
+def email_queue_many(*, kind: str, messages: list[tuple[str, User, dict]]) -> list[int]:
+    """``email_queue`` for many ``(key, user, context)`` at once (no resend; not for reminders, whose
+    opt-out this does not read): one INSERT that skips keys already recorded (the unique key is the
+    exactly-once guard), one SELECT, then a send message after commit for each pending row, new or
+    not (as ``email_queue`` does). Returns the pending rows' ids; users without an address are skipped."""
+    wanted = {key: (user, context) for key, user, context in messages if user.email}
+    if not wanted:
+        return []
+    with transaction.atomic():
+        OutboundEmail.objects.bulk_create(
+            [
+                OutboundEmail(key=key, kind=kind, user=user, recipient=user.email, context=context)
+                for key, (user, context) in wanted.items()
+            ],
+            ignore_conflicts=True,
+        )
+        pending = list(
+            OutboundEmail.objects.filter(key__in=list(wanted), status=OutboundEmail.Status.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for email_id in pending:
+            enqueue_on_commit(tasks.send_email, email_id)
+    return pending
+
+
+def emails_pending_send(*, kind: str, queued_since: datetime) -> int:
+    """Another send message for every pending ``kind`` email queued since ``queued_since`` that is not
+    waiting for a retry (the send is idempotent: a row already sent is left alone). For a task that
+    was redelivered because its worker died: the dead worker may have committed rows and died before
+    publishing their send messages. One query on the (status, created_at) index. Returns how many."""
+    pending = OutboundEmail.objects.filter(
+        status=OutboundEmail.Status.PENDING, created_at__gte=queued_since, kind=kind, last_error=""
+    )
+    ids = list(pending.order_by("pk").values_list("pk", flat=True))
+    for email_id in ids:
+        enqueue_on_commit(tasks.send_email, email_id)
+    return len(ids)
 
 
 # --- Unsubscribing from reminders -----------------------------------------------------------------

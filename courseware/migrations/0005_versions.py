@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courseware', '0003_course_counts_search'),
+        ('courseware', '0004_progress_drain_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

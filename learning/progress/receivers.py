@@ -1,17 +1,20 @@
 """The progress pipeline listens to course structure (``courseware.signals``): stored progress is data
 derived from completions, attempts and the course's content, so it is recomputed when they change.
 The activity and content receivers run inside the writing transaction and queue the task for
-after its commit; a
+after its commit (for activity: the set-based drain, at most one queued at a time); a
 rolled-back write queues nothing, and a message lost on the way is found by the reconcile sweep."""
+
+from django.db import transaction
 
 from config.tasks import enqueue_on_commit
 from courseware import signals
 from learning.progress.services import enrollment_progress_recompute
-from learning.progress.tasks import recompute_enrollment_progress, refresh_course_progress
+from learning.progress.tasks import progress_drain_request, refresh_course_progress
 
 
 def _on_learner_activity(sender, *, enrollment_id: int, activity_seq: int, **kwargs) -> None:
-    enqueue_on_commit(recompute_enrollment_progress, enrollment_id, activity_seq)
+    # The bumped activity number already marks the enrollment stale: ask for the one drain, on commit.
+    transaction.on_commit(progress_drain_request)
 
 
 def _on_content_changed(sender, *, course_id: int, **kwargs) -> None:

@@ -172,19 +172,35 @@ def start_gunicorn(*, env: dict[str, str], tmp: Path, workers: int = 3, threads:
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     server = Gunicorn(port=port, process=process, log_path=log_path)
-    try:
-        wait_until(
-            lambda: process.poll() is not None or server.get("/livez", timeout=2).status == 200,
-            timeout=30,
-            interval=0.2,
-            what="gunicorn",
-        )
-    except AssertionError:
-        server.stop()
-        raise AssertionError(f"gunicorn did not start:\n{server.log()[-4000:]}") from None
-    if process.poll() is not None:
-        raise AssertionError(f"gunicorn exited with {process.returncode}:\n{server.log()[-4000:]}")
+    wait_started(
+        "gunicorn",
+        process,
+        live=lambda: server.get("/livez", timeout=2).status == 200,
+        log=server.log,
+        stop=server.stop,
+        timeout=30,
+    )
     return server
+
+
+def wait_started(
+    what: str,
+    process: subprocess.Popen,
+    *,
+    live: Callable[[], bool],
+    log: Callable[[], str],
+    stop: Callable[[], None],
+    timeout: float,
+) -> None:
+    """Until the server ``process`` started is ``live`` (it answers ``/livez``) or exits. One that never
+    answers is stopped (``stop``); either failure raises with the end of its ``log``."""
+    try:
+        wait_until(lambda: process.poll() is not None or live(), timeout=timeout, interval=0.2, what=what)
+    except AssertionError:
+        stop()
+        raise AssertionError(f"{what} did not start:\n{log()[-4000:]}") from None
+    if process.poll() is not None:
+        raise AssertionError(f"{what} exited with {process.returncode}:\n{log()[-4000:]}")
 
 
 # --- A private PostgreSQL cluster -----------------------------------------------------------------

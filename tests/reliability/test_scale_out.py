@@ -41,7 +41,7 @@ from notifications.models import OutboundEmail
 from tests.factories import InstructorFactory, UserFactory, build_course
 from tests.reliability.conftest import token_for
 from tests.reliability.netns import Host, Network, netns_unavailable
-from tests.reliability.stack import GUNICORN, Answer, gunicorn_env, record_figures, request
+from tests.reliability.stack import GUNICORN, Answer, gunicorn_env, record_figures, request, wait_started
 from tests.worker import QUEUES, ROOT, database_url_for_tests, requires_worker, wait_until
 
 pytestmark = [
@@ -99,18 +99,14 @@ def start_app_host(name: str, host: Host, env: dict[str, str], tmp: Path) -> App
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     app = AppHost(name=name, host=host, process=process, log_path=log_path)
-    try:
-        wait_until(
-            lambda: process.poll() is not None or app.call("GET", "/livez", timeout=2).status == 200,
-            timeout=45,
-            interval=0.2,
-            what=name,
-        )
-    except AssertionError:
-        app.kill()
-        raise AssertionError(f"{name} did not start:\n{app.log()[-4000:]}") from None
-    if process.poll() is not None:
-        raise AssertionError(f"{name} exited with {process.returncode}:\n{app.log()[-4000:]}")
+    wait_started(
+        name,
+        process,
+        live=lambda: app.call("GET", "/livez", timeout=2).status == 200,
+        log=app.log,
+        stop=app.kill,
+        timeout=45,
+    )
     return app
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
 
@@ -15,7 +16,14 @@ from courseware.models import Certificate, Course, Enrollment
 from learning.certificates.services import certificate_email_queue, certificate_reissue, certificate_revoke
 from learning.progress.reconcile import enrollments_completed_without_certificate, enrollments_with_stale_progress
 from learning.progress.reminders import inactivity_reminders_queue
-from learning.progress.tasks import recompute_enrollment_progress, reconcile, reconcile_run, send_inactivity_reminders
+from learning.progress.tasks import (
+    DRAIN_MARK_SECONDS,
+    DRAIN_QUEUED_KEY,
+    recompute_enrollment_progress,
+    reconcile,
+    reconcile_run,
+    send_inactivity_reminders,
+)
 from lessons.models import Lesson
 from lessons.services import lesson_completion_record
 from notifications.models import OutboundEmail
@@ -342,6 +350,75 @@ def test_reconcile_finders_cost_one_query_each_and_respect_the_batch_size(
         assert reconcile_run()["stale_progress"] == 1
     assert Certificate.objects.count() == 5
     assert len(certificate_mails()) == 5
+
+
+def completed_long_ago_without_certificate(days: int = 30) -> Enrollment:
+    """A completed enrollment whose certificate was never issued (its task lost), completed ``days`` ago."""
+    course = build_course(modules=1, lessons_per_module=1, quiz_per_module=False)
+    enrollment = EnrollmentFactory(course=course)
+    LessonCompletionFactory(learner=enrollment.learner, lesson=Lesson.objects.get(course=course))
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        status=Enrollment.Status.COMPLETED, progress=100, progress_version=course.content_version,
+        progress_computed_at=timezone.now(), completed_at=timezone.now() - timedelta(days=days),
+    )  # fmt: skip
+    return enrollment
+
+
+def test_a_completion_whose_drain_never_runs_is_found_by_the_reconcile_sweep(run_on_commit):
+    course = build_course(modules=1, lessons_per_module=1, quiz_per_module=False)
+    learner = UserFactory()
+    enrollment = enroll(learner, course, run_on_commit)
+    # A drain was queued and its message lost (broker restarted empty, worker killed before it began):
+    # its mark is still there, so this completion queues none of its own.
+    cache.add(DRAIN_QUEUED_KEY, 1, timeout=DRAIN_MARK_SECONDS)
+    with run_on_commit():
+        lesson_completion_record(learner=learner, lesson=Lesson.objects.get(course=course), enrollment=enrollment)
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.ACTIVE and enrollment.progress_seq < enrollment.activity_seq
+
+    with run_on_commit():
+        found = reconcile_run()
+    assert found["stale_progress"] == 1
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.COMPLETED and enrollment.progress == 100
+    certificate = Certificate.objects.get(learner=learner, course=course)
+    assert len(certificate_mails(certificate)) == 1
+
+
+def test_the_watermark_never_passes_a_leftover_whose_redo_was_lost(django_capture_on_commit_callbacks):
+    enrollment = completed_long_ago_without_certificate(days=30)
+    with django_capture_on_commit_callbacks(execute=False):  # the broker is down: the redo is lost
+        assert reconcile_run()["completed_without_certificate"] == 1
+    with django_capture_on_commit_callbacks(execute=False):  # a watermark now, and the leftover still in it
+        assert reconcile_run()["completed_without_certificate"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reconcile_run()["completed_without_certificate"] == 1
+    assert Certificate.objects.filter(learner=enrollment.learner, course=enrollment.course).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert not any(reconcile_run().values())
+
+
+def test_the_watermark_bounds_the_finders_and_losing_the_cache_costs_one_full_sweep(run_on_commit):
+    with run_on_commit():
+        assert not any(reconcile_run().values())  # the first sweep (everything) sets the watermark
+    # A leftover stamped far behind the watermark (as after an outage of the sweep itself, or rows
+    # written out of band): a sweep from the watermark does not look that far back...
+    enrollment = completed_long_ago_without_certificate(days=30)
+    no_email = CertificateFactory(learner=UserFactory(email=""))
+    Certificate.objects.filter(pk=no_email.pk).update(issued_at=timezone.now() - timedelta(days=30))
+    type(no_email.learner).objects.filter(pk=no_email.learner_id).update(email="late@example.com")
+    with run_on_commit():
+        found = reconcile_run()
+    assert found["completed_without_certificate"] == found["certificates_without_email"] == 0
+
+    cache.clear()  # Redis flushed: no watermark, so the next sweep looks at everything once
+    with run_on_commit():
+        found = reconcile_run()
+    assert found["completed_without_certificate"] == found["certificates_without_email"] == 1
+    assert Certificate.objects.filter(learner=enrollment.learner, course=enrollment.course).count() == 1
+    assert len(certificate_mails(no_email)) == 1
+    with run_on_commit():
+        assert not any(reconcile_run().values())
 
 
 # --- Inactivity reminders and unsubscribing -------------------------------------------------------

@@ -10,6 +10,7 @@ import time
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from rest_framework.test import APIClient
 
 from courseware.models import Certificate, Enrollment
@@ -247,3 +248,156 @@ def test_smtp_failure_is_retried_with_backoff_recorded_failed_then_resent(live_c
         email_files=len(live_celery.certificate_mails(certificate.code)),
         duplicates_found=len(live_celery.certificate_mails(certificate.code)) - 1,
     )
+
+
+def test_concurrent_completions_of_many_learners_coalesce_into_few_drains(live_celery):
+    """Sixty learners finish at once, from parallel connections, before any worker runs: their
+    completions queue a handful of drain messages (not sixty), and the worker's drains give each
+    learner exact progress, one certificate and one email row."""
+    enrollments, lessons = one_lesson_left(learners=60, lessons=3)
+    last = lessons[-1]
+    start = threading.Barrier(12)
+    errors: list[BaseException] = []
+
+    def finish(batch: list[Enrollment]) -> None:
+        from lessons.services import lesson_completion_record
+
+        try:
+            start.wait(timeout=10)
+            for enrollment in batch:
+                lesson_completion_record(learner=enrollment.learner, lesson=last, enrollment=enrollment)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=finish, args=(enrollments[i::12],)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    queued = live_celery.redis().llen("progress")
+    assert 1 <= queued <= 3, f"{queued} drain messages for 60 completions"
+
+    worker = live_celery.start_worker()
+    wait_until(lambda: Certificate.objects.filter(course=enrollments[0].course_id).count() == 60, timeout=60)
+    live_celery.wait_idle()
+    drains = sum(1 for line in worker.log().splitlines() if "progress_drain[" in line and "succeeded" in line)
+    assert drains <= 3, worker.log()[-3000:]
+    for enrollment in enrollments:
+        enrollment.refresh_from_db()
+        assert enrollment.status == Enrollment.Status.COMPLETED and enrollment.progress == 100
+        assert enrollment.completed_items == 3 and enrollment.progress_seq == enrollment.activity_seq
+        [certificate] = Certificate.objects.filter(learner=enrollment.learner_id, course=enrollment.course_id)
+        assert OutboundEmail.objects.filter(key=f"certificate:{certificate.code}").count() == 1
+    from events.models import Event
+
+    assert Event.objects.filter(type="course.completed", course_id=enrollments[0].course_id).count() == 60
+    assert Event.objects.filter(type="certificate.issued", course_id=enrollments[0].course_id).count() == 60
+
+
+def record_last_lessons(enrollments: list[Enrollment], last: Lesson) -> None:
+    """Every learner's last lesson recorded in this process, as the API would: each commit asks for a
+    drain (at most one queued), published to the test's broker."""
+    from lessons.services import lesson_completion_record
+
+    for enrollment in enrollments:
+        lesson_completion_record(learner=enrollment.learner, lesson=last, enrollment=enrollment)
+
+
+@pytest.mark.timeout(180)
+def test_worker_killed_mid_drain_loses_nothing_and_duplicates_nothing(live_celery):
+    """The set-based drain SIGKILLed between two of its batches (3 enrollments each, so it runs for a
+    while): the committed batches stay done, the killed batch rolls back, and the redelivered drain
+    finishes the rest; one certificate, one completion event and one email per learner. The batches
+    committed just before the kill may never have published their send messages: the redelivered
+    drain sends them (no reconcile sweep runs here)."""
+    from events.models import Event
+
+    enrollments, lessons = one_lesson_left(learners=60)
+    course_id = enrollments[0].course_id
+    record_last_lessons(enrollments, lessons[-1])
+    assert not Certificate.objects.exists()
+    live_celery.start_worker(queues="email,webhooks")
+    worker = live_celery.start_worker(queues="default,progress", PROGRESS_DRAIN_BATCH_SIZE="3")
+
+    wait_until(Certificate.objects.exists, timeout=30, interval=0.005, what="the first certificate")
+    worker.kill()
+    issued_before_kill = Certificate.objects.count()
+    unacknowledged = live_celery.unacknowledged()
+    assert issued_before_kill < len(enrollments), "the drain finished before the kill: nothing was tested"
+    assert unacknowledged > 0, "no drain was in flight at the kill"
+
+    time.sleep(VISIBILITY_TIMEOUT + 1)  # the killed drain's message comes back to the next worker
+    live_celery.start_worker(queues="default,progress", PROGRESS_DRAIN_BATCH_SIZE="3")
+    try:
+        wait_until(lambda: sent_certificate_emails() == len(enrollments), timeout=60)
+    except AssertionError:
+        stale = Enrollment.objects.filter(course=course_id).exclude(progress_seq=F("activity_seq")).count()
+        raise AssertionError(
+            f"{sent_certificate_emails()} of {len(enrollments)} certificate emails sent ({issued_before_kill} "
+            f"certificates before the kill, {Certificate.objects.count()} now, {stale} enrollments stale, "
+            f"{live_celery.in_flight()} messages in flight)\n{live_celery.logs()}"
+        ) from None
+    live_celery.wait_idle()
+    assert_one_certificate_and_one_email_each(live_celery, enrollments)
+    done = Enrollment.objects.filter(course=course_id, status=Enrollment.Status.COMPLETED, progress=100)
+    assert done.count() == len(enrollments)
+    assert Event.objects.filter(type="course.completed", course_id=course_id).count() == len(enrollments)
+    assert Event.objects.filter(type="certificate.issued", course_id=course_id).count() == len(enrollments)
+    from courseware.models import EnrollmentEvent
+
+    completed = EnrollmentEvent.objects.filter(enrollment__course=course_id, action=EnrollmentEvent.Action.COMPLETED)
+    assert completed.count() == len(enrollments)
+    record_figures(
+        "fault_worker_sigkill_mid_drain",
+        learners=len(enrollments),
+        drain_batch_size=3,
+        faults_injected=1,
+        unacknowledged_at_kill=unacknowledged,
+        certificates_before_kill=issued_before_kill,
+        email_files=len(live_celery.certificate_mails()),
+        duplicates_found=Certificate.objects.count() - len(enrollments),
+    )
+
+
+def test_a_stale_row_the_drain_skipped_because_it_was_held_is_drained_without_the_sweep(live_celery):
+    """SKIP LOCKED passes over an enrollment another transaction holds; that transaction commits
+    without asking for a drain (it changed nothing the drain counts). The drain saw a stale row left
+    behind and asked for another: the learner's certificate comes without any reconcile run."""
+    enrollments, lessons = one_lesson_left(learners=2)
+    held, free = enrollments
+    record_last_lessons(enrollments, lessons[-1])
+    locked, release, failures = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                Enrollment.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(timeout=60)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(timeout=10)
+    try:
+        live_celery.start_worker()
+        wait_until(lambda: sent_certificate_emails() == 1, timeout=30, what="the free learner's certificate email")
+        assert Certificate.objects.filter(learner=free.learner_id).exists()
+        assert not Certificate.objects.filter(learner=held.learner_id).exists()  # skipped: it was held
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert not failures
+    wait_until(lambda: sent_certificate_emails() == 2, timeout=30, what="the held learner's certificate email")
+    live_celery.wait_idle()
+    assert_one_certificate_and_one_email_each(live_celery, enrollments)
+    logs = live_celery.logs()
+    assert "courseware.tasks.reconcile[" not in logs
