@@ -1,15 +1,14 @@
 """The progress pipeline listens to course structure (``courseware.signals``): stored progress is data
 derived from completions, attempts and the course's content, so it is recomputed when they change.
 The activity and content receivers run inside the writing transaction and queue the task for
-after its commit (for activity: the set-based drain, at most one queued at a time); a
+after its commit (the set-based drain, at most one queued at a time); a
 rolled-back write queues nothing, and a message lost on the way is found by the reconcile sweep."""
 
 from django.db import transaction
 
-from config.tasks import enqueue_on_commit
 from courseware import signals
-from learning.progress.services import enrollment_progress_recompute
-from learning.progress.tasks import progress_drain_request, refresh_course_progress
+from learning.progress.services import course_progress_mark_stale, enrollment_progress_recompute
+from learning.progress.tasks import progress_drain_request
 
 
 def _on_learner_activity(sender, *, enrollment_id: int, activity_seq: int, **kwargs) -> None:
@@ -18,7 +17,10 @@ def _on_learner_activity(sender, *, enrollment_id: int, activity_seq: int, **kwa
 
 
 def _on_content_changed(sender, *, course_id: int, **kwargs) -> None:
-    enqueue_on_commit(refresh_course_progress, course_id)
+    # Set-based: the course's enrollments are marked stale in the publishing transaction, and the one
+    # drain recomputes them after commit (no task per enrollment).
+    course_progress_mark_stale(course_id=course_id)
+    transaction.on_commit(progress_drain_request)
 
 
 def _on_enrollment_restored(sender, *, enrollment_id: int, **kwargs) -> None:

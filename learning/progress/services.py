@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from config import rawsql
@@ -274,4 +275,16 @@ def _completions_record(completing: list[tuple[int, int, int]], courses: dict[in
             }
             for pk, learner_id, course_id in completing
         ]
+    )
+
+
+def course_progress_mark_stale(*, course_id: int) -> int:
+    """After a change of what the course's progress counts (a publish, inside its transaction): every
+    live enrollment of the course is marked stale in one UPDATE (its activity number moves past its
+    stored progress), so the set-based drain recomputes them all in batches after commit, and the
+    reconcile sweep finds any a lost message left. Returns how many were marked."""
+    return (
+        Enrollment.objects.filter(course_id=course_id)
+        .exclude(status=Enrollment.Status.DROPPED)
+        .update(activity_seq=F("activity_seq") + 1)
     )

@@ -12,7 +12,6 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from config.tasks import enqueue_on_commit
-from courseware.models import Enrollment
 from learning.certificates.services import certificate_email_queue, certificate_emails_pending_send
 from learning.progress.reconcile import (
     certificates_checked_advance,
@@ -26,7 +25,7 @@ from learning.progress.reconcile import (
 )
 from learning.progress.reminders import inactivity_reminders_queue
 from learning.progress.selectors import progress_stale_remaining
-from learning.progress.services import enrollment_progress_recompute, progress_stale_drain
+from learning.progress.services import course_progress_mark_stale, enrollment_progress_recompute, progress_stale_drain
 from notifications.tasks import send_email
 from quizzes.regrade.services import regrades_unfinished
 from quizzes.tasks import regrade_run
@@ -116,16 +115,10 @@ def progress_drain_request(*, countdown: float | None = None) -> None:
 
 @shared_task(**RELIABLE, name=f"{TASK_PREFIX}.refresh_course_progress", soft_time_limit=120, time_limit=150)
 def refresh_course_progress(course_id: int) -> None:
-    """After a content change: recompute every live enrollment of the course, one task each."""
-
-    ids = (
-        Enrollment.objects.filter(course_id=course_id)
-        .exclude(status=Enrollment.Status.DROPPED)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    for enrollment_id in ids.iterator(chunk_size=2000):
-        recompute_enrollment_progress.delay(enrollment_id)
+    """After a content change: mark every live enrollment of the course stale and ask for the drain.
+    Publishing does this itself now (``receivers``); kept for messages queued before that."""
+    course_progress_mark_stale(course_id=course_id)
+    progress_drain_request()
 
 
 @shared_task(**RELIABLE, name=f"{TASK_PREFIX}.reconcile", soft_time_limit=120, time_limit=150)
