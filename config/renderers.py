@@ -42,9 +42,9 @@ class ContentNegotiation(DefaultContentNegotiation):
     """DRF's negotiation, answered without parsing when there is nothing to choose: no ``?format=``
     and an ``Accept`` that is absent, ``*/*`` or exactly the first renderer's media type (what API
     clients send) choose the first renderer with its media type, as DRF's loop does for those
-    headers. Any other header or a format goes through DRF's negotiation unchanged (and reads the
-    ``Accept`` header from ``request.META`` as DRF does through ``request.headers``, which is not
-    built for it)."""
+    headers. Any other header or a format goes through DRF's negotiation unchanged. The header is
+    read from ``request.META`` (the same value DRF reads through ``request.headers``, which Django
+    would build from every header for it)."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
         if renderers and not format_suffix and not request.query_params.get(self.settings.URL_FORMAT_OVERRIDE):
