@@ -19,7 +19,7 @@ app.autodiscover_tasks()
 # 40 ms a task on the benchmark machine, four times the task's own work). ``CELERY_DB_REUSE_MAX`` (in
 # settings) turns that off but for a reconnect every so many tasks; these two handlers give tasks the
 # lifecycle Django gives requests instead: ``close_old_connections`` before and after each task, which
-# honours ``CONN_MAX_AGE`` and re-arms ``CONN_HEALTH_CHECKS`` (a ``SELECT 1`` before the task's first
+# honours ``CONN_MAX_AGE`` and re-arms ``CONN_HEALTH_CHECKS`` (checked before the task's first
 # query). A task that did not succeed may have been interrupted mid-query (a soft time limit raises
 # inside the database call) and left a connection Django would still call usable: it is closed.
 def _runs_in_worker(task: Any) -> bool:

@@ -1,4 +1,5 @@
-"""Renderers for the API's non-JSON answers (CSV), and a mixin that keeps such views' errors JSON."""
+"""Renderers for the API's non-JSON answers (CSV), a mixin that keeps such views' errors JSON, and the
+content negotiation every view uses."""
 
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -35,3 +36,19 @@ class FileContentNegotiation(DefaultContentNegotiation):
             offered = ", ".join(sorted({renderer.format for renderer in renderers}))
             raise NotAcceptable(f"Format {format!r} is not offered here; one of: {offered}.")
         return matching
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, answered without parsing when there is nothing to choose: no ``?format=``
+    and an ``Accept`` that is absent, ``*/*`` or exactly the first renderer's media type (what API
+    clients send) choose the first renderer with its media type, as DRF's loop does for those
+    headers. Any other header or a format goes through DRF's negotiation unchanged. The header is
+    read from ``request.META`` (the same value DRF reads through ``request.headers``, which Django
+    would build from every header for it)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        if renderers and not format_suffix and not request.query_params.get(self.settings.URL_FORMAT_OVERRIDE):
+            first = renderers[0]
+            if request.META.get("HTTP_ACCEPT", "*/*") in ("*/*", first.media_type):
+                return first, first.media_type
+        return super().select_renderer(request, renderers, format_suffix)

@@ -72,14 +72,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",  # the policy string built once
     "config.errors.JsonApiErrorsMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.WhiteNoiseOutsideApi",  # whitenoise; /api/ is never a static file
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.MessagesOutsideApi",  # messages are the admin's; JSON answers carry none
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # The form sign-ins (admin, API session) counted per client, like the token endpoint.
     "accounts.signin.SignInRateMiddleware",
@@ -131,6 +131,8 @@ else:
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with a health check that asks the kernel, not the server (config/db/postgresql).
+        DATABASES["default"]["ENGINE"] = "config.db.postgresql"
         # A database that accepts connections but never answers fails a request (and /healthz) in
         # seconds instead of hanging it: libpq waits forever by default.
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
@@ -259,6 +261,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
+    # DRF's, with no parsing for the Accept headers API clients send (config/renderers.py).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.renderers.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from config import health
+from config.routing import remembering_path
 
 
 class SwaggerView(SpectacularSwaggerSplitView):
@@ -40,7 +41,7 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("api/", include(api_patterns)),
+    remembering_path("api/", api_patterns),
     path("certificates/", include("learning.certificates.urls")),
     path("email/", include("notifications.urls")),
     path("healthz", health.healthz, name="healthz"),
