@@ -401,3 +401,44 @@ def test_a_stale_row_the_drain_skipped_because_it_was_held_is_drained_without_th
     assert_one_certificate_and_one_email_each(live_celery, enrollments)
     logs = live_celery.logs()
     assert "courseware.tasks.reconcile[" not in logs
+
+
+@pytest.mark.timeout(180)
+def test_a_publish_that_completes_learners_survives_a_worker_killed_mid_recompute(live_celery):
+    """A new version drops the one lesson sixty learners had left: the publish marks their enrollments
+    stale in its transaction and the set-based drain recomputes them against the new version. The
+    worker is SIGKILLed between two batches; the redelivered drain finishes: every learner completed
+    once, with one certificate and one email, and progress 100 against the version now published."""
+    from courseware.models import Course
+    from courseware.versions.services import course_publish
+    from lessons.services import lesson_delete
+
+    enrollments, lessons = one_lesson_left(learners=60)
+    course = Course.objects.get(pk=enrollments[0].course_id)
+    lesson_delete(lesson=lessons[-1])  # the draft drops the last lesson
+    assert course_publish(course=course, actor=None)["version"] == 2  # committed; the drain is queued
+    assert not Certificate.objects.exists()
+    live_celery.start_worker(queues="email,webhooks")
+    worker = live_celery.start_worker(queues="default,progress", PROGRESS_DRAIN_BATCH_SIZE="3")
+
+    wait_until(Certificate.objects.exists, timeout=30, interval=0.005, what="the first certificate")
+    worker.kill()
+    issued_before_kill = Certificate.objects.count()
+    assert issued_before_kill < len(enrollments), "the drain finished before the kill: nothing was tested"
+
+    time.sleep(VISIBILITY_TIMEOUT + 1)  # the killed drain's message comes back to the next worker
+    live_celery.start_worker(queues="default,progress", PROGRESS_DRAIN_BATCH_SIZE="3")
+    wait_until(lambda: sent_certificate_emails() == len(enrollments), timeout=60, what="every certificate email")
+    live_celery.wait_idle()
+    assert_one_certificate_and_one_email_each(live_celery, enrollments)
+    done = Enrollment.objects.filter(course=course, status=Enrollment.Status.COMPLETED, progress=100)
+    assert done.count() == len(enrollments)
+    assert LessonCompletion.objects.filter(lesson=lessons[-1]).count() == 0  # nothing was deleted either way
+    assert LessonCompletion.objects.filter(course=course).count() == len(enrollments)
+    record_figures(
+        "fault_worker_sigkill_mid_publish_recompute",
+        learners=len(enrollments),
+        faults_injected=1,
+        certificates_before_kill=issued_before_kill,
+        duplicates_found=Certificate.objects.count() - len(enrollments),
+    )
