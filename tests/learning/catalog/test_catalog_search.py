@@ -132,23 +132,34 @@ def counts(slug: str, client=None) -> tuple[int, int, int]:
 
 
 def test_counts_follow_lessons_quizzes_and_modules_added_and_removed_through_the_api(course, instructor):
+    """The catalog counts what learners read: the published version (a draft change shows at its publish)."""
     client = client_for(instructor)
+
+    def published() -> None:
+        assert client.post(f"/api/courses/{course.slug}/publish/").status_code == 200
+
     assert counts(course.slug) == (2, 4, 2)
     module = course.modules.order_by("position").first()
     r = client.post(f"/api/modules/{module.pk}/lessons/", {"slug": "extra", "title": "Extra", "body_markdown": "Body."})
     assert r.status_code == 201, r.content
+    assert counts(course.slug) == (2, 4, 2)  # a draft
+    published()
     assert counts(course.slug) == (2, 5, 2)
     assert client.delete(f"/api/lessons/{r.json()['id']}/").status_code == 204
     first = course.lessons.order_by("pk").first()
     assert client.delete(f"/api/lessons/{first.pk}/").status_code == 204
+    published()
     assert counts(course.slug) == (2, 3, 2)
     last = course.modules.order_by("position").last()
     assert client.delete(f"/api/quizzes/{last.quizzes.get().pk}/").status_code == 204
+    published()
     assert counts(course.slug) == (2, 3, 1)
     r = client.post(f"/api/courses/{course.slug}/modules/", {"slug": "later", "title": "Later"})
     assert r.status_code == 201, r.content
+    published()
     assert counts(course.slug) == (3, 3, 1)
     assert client.delete(f"/api/modules/{module.pk}/").status_code == 204  # with its lessons and quiz
+    published()
     assert counts(course.slug) == (2, 2, 0)
 
 

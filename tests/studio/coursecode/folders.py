@@ -99,7 +99,7 @@ def db_counts() -> dict[str, int]:
 
 _SKIP = {
     "id", "created_at", "updated_at", "published_at", "content_version", "published_version", "key_version",
-    "removed_at",
+    "removed_at", "module_count", "lesson_count", "quiz_count",
 }  # fmt: skip
 
 
