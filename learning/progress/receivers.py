@@ -19,8 +19,8 @@ def _on_learner_activity(sender, *, enrollment_id: int, activity_seq: int, **kwa
 def _on_content_changed(sender, *, course_id: int, **kwargs) -> None:
     # Set-based: the course's enrollments are marked stale in the publishing transaction, and the one
     # drain recomputes them after commit (no task per enrollment).
-    course_progress_mark_stale(course_id=course_id)
-    transaction.on_commit(progress_drain_request)
+    if course_progress_mark_stale(course_id=course_id):  # no learner enrolled yet: nothing to drain
+        transaction.on_commit(progress_drain_request)
 
 
 def _on_enrollment_restored(sender, *, enrollment_id: int, **kwargs) -> None:

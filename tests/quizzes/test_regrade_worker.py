@@ -13,7 +13,7 @@ from accounts.models import User
 from courseware.models import Enrollment
 from quizzes.models import Choice, Quiz, QuizAttempt, Regrade, RegradeChange
 from quizzes.regrade.request import quiz_regrade_request
-from tests.factories import build_course
+from tests.factories import build_course, publish_draft
 from tests.worker import VISIBILITY_TIMEOUT, live_celery_fixture, requires_worker, wait_until  # noqa: F401
 
 pytestmark = [pytest.mark.worker, requires_worker, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
@@ -48,6 +48,7 @@ def test_worker_killed_mid_regrade_resumes_without_double_counting(live_celery):
     single = quiz.questions.get(position=1)
     Choice.objects.filter(question=single).update(is_correct=False)
     Choice.objects.filter(question=single, position=2).update(is_correct=True)  # the key, fixed in place
+    publish_draft(course)  # and published: a regrade grades against the published key
 
     worker = live_celery.start_worker(queues="default,progress", QUIZ_REGRADE_BATCH_LEARNERS="4")
     run, _ = quiz_regrade_request(quiz=Quiz.objects.get(pk=quiz.pk), user=None)  # autocommit: sent at once

@@ -65,6 +65,10 @@ def test_a_change_reaches_every_worker_at_once(shared_cache_server):
         server.port, "PATCH", f"/api/lessons/{lesson.pk}/", token=author_token, body={"title": "Renamed at once"}
     )
     assert changed.status == 200, changed.body
+    draft = {a.json()["modules"][0]["lessons"][0]["title"] for a in read_all(server, f"/api/courses/{course.slug}/")}
+    assert draft == {lesson.title}  # a draft: learners read the published version until the next publish
+    published = request(server.port, "POST", f"/api/courses/{course.slug}/publish/", token=author_token, body={})
+    assert published.status == 200, published.body
 
     titles = {a.json()["modules"][0]["lessons"][0]["title"] for a in read_all(server, f"/api/courses/{course.slug}/")}
     assert titles == {"Renamed at once"}
