@@ -37,6 +37,10 @@ CONTRACT_PATHS = {
     "/api/modules/{}/quizzes/": {"post"},
     "/api/courses/{}/enrollments/": {"get", "post"},
     "/api/courses/{}/enrollments/{}/": {"delete"},
+    # v2: live courses
+    "/api/courses/{}/versions/": {"get"},
+    "/api/courses/{}/versions/{}/diff/": {"get"},
+    "/api/courses/{}/versions/{}/restore/": {"post"},
 }
 
 
@@ -126,3 +130,21 @@ def test_wrong_method_is_json_405():
     r = APIClient().put("/api/auth/token/", {}, format="json")
     assert r.status_code == 405
     assert "detail" in r.json()
+
+
+def test_the_publish_answer_and_the_draft_parameter_are_in_the_schema():
+    """v2 live courses: the publish answer carries ``version`` and the impact (the dry run's shape,
+    ``progress_changes`` of ``{from, to, learners}``); content reads take ``?version=draft``."""
+    schema = _served_schema()
+    components = schema["components"]["schemas"]
+    publish = schema["paths"]["/api/courses/{slug}/publish/"]["post"]
+    ref = publish["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    fields = components[ref]["properties"]
+    for name in ("version", "dry_run", "items_added", "items_changed", "items_removed", "learners_affected",
+                 "progress_changes", "completed_learners", "slug", "is_published"):  # fmt: skip
+        assert name in fields, name
+    change = fields["progress_changes"]["items"]["$ref"].rsplit("/", 1)[1]
+    assert set(components[change]["properties"]) == {"from", "to", "learners"}
+    for path in ("/api/courses/{slug}/", "/api/lessons/{lesson_id}/", "/api/quizzes/{quiz_id}/"):
+        names = {p["name"] for p in schema["paths"][path]["get"].get("parameters", [])}
+        assert "version" in names, path
