@@ -47,6 +47,7 @@ class ImportReportOutputSerializer(serializers.Serializer):
         "as `POST /courses/{slug}/publish/` with `dry_run` answers it."
     )
     version = serializers.IntegerField(help_text="The version learners read after the import (0: none yet).")
+    published = serializers.BooleanField(help_text="This import published a new version.")
     modules = ItemChangesSerializer()
     lessons = ItemChangesSerializer()
     quizzes = ItemChangesSerializer()

@@ -74,6 +74,7 @@ class ImportReport:
     # dry run answers it (``courseware.versions.impact``), and the version learners read afterwards.
     publish_impact: dict[str, Any] | None = None
     version: int = 0
+    published: bool = False  # this import published a new version
     modules: ItemChanges = field(default_factory=ItemChanges)
     lessons: ItemChanges = field(default_factory=ItemChanges)
     quizzes: ItemChanges = field(default_factory=ItemChanges)
@@ -120,13 +121,13 @@ class ImportReport:
         if self.content_version_bumped:
             lines.append(
                 "Structure changed: enrolled learners' progress will be recomputed"
-                + (" against the new version." if self.version and impact_changes(self) else " once it is published.")
+                + (" against the new version." if self.published else " once it is published.")
             )
-        if impact := self.publish_impact:
+        if (impact := self.publish_impact) and impact["has_changes"]:
             verb = "would make" if self.dry_run else "made"
-            if impact["has_changes"] and self.version:
+            if self.published:
                 lines.append(f"Publishing {verb} version {self.version}.")
-            elif impact["has_changes"]:
+            else:
                 lines.append("Not published: the draft holds these changes until the course is published.")
             for move in impact["progress_changes"]:
                 lines.append(f"  {move['learners']} learner(s) at {move['from']} % -> {move['to']} %")
@@ -137,10 +138,6 @@ class ImportReport:
         if self.dry_run:
             lines.append("Dry run: nothing was saved.")
         return "\n".join(lines)
-
-
-def impact_changes(report: "ImportReport") -> bool:
-    return bool(report.publish_impact and report.publish_impact["has_changes"])
 
 
 class _DryRunRollback(Exception):
@@ -250,6 +247,7 @@ class _Importer:
             # The folder says published: its content becomes the next version (none when nothing changed)
             publication = version_publish(course=course, actor=self.importer, checked=False, plan=plan)
             self.report.version = publication.version.number
+            self.report.published = publication.created
         else:
             self.report.version = Course.objects.values_list("published_version", flat=True).get(pk=course.pk)
         return self.report
