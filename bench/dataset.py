@@ -115,7 +115,7 @@ def load_dataset(*, learners: int, completions: int, probe) -> dict:
         course_cols = [
             "id", "created_at", "updated_at", "slug", "title", "summary", "description", "is_published",
             "published_at", "estimated_hours", "sequential", "content_version", "module_count", "lesson_count",
-            "quiz_count",
+            "quiz_count", "published_version",
         ]  # fmt: skip
         # COPY bypasses the services, which keep the counts the catalog shows on the course row
         # (courseware.structure.counts): the rows below carry the counts of what is loaded after them.
@@ -135,7 +135,8 @@ def load_dataset(*, learners: int, completions: int, probe) -> dict:
             (write_course_id, ts, ts, WRITE_SLUG, "The Write Course", "Twenty modules of ten lessons.", "", True, ts,
              30, False, 1, WRITE_MODULES, WRITE_MODULES * WRITE_LESSONS_PER_MODULE, 0)
         )  # fmt: skip
-        copy_rows(cur, "courseware_course", course_cols, courses)
+        # published_version 0: nothing published yet; every course is published below, once its content is in
+        copy_rows(cur, "courseware_course", course_cols, [(*row, 0) for row in courses])
         module_cols = ["id", "created_at", "updated_at", "slug", "title", "summary", "position", "course_id"]
         lesson_cols = [
             "id", "created_at", "updated_at", "slug", "title", "body_markdown", "body_html", "estimated_minutes",

@@ -122,6 +122,9 @@ def load_learners_and_events_course(*, learners: int, lessons: int) -> list[int]
                               body_markdown="x", body_html="<p>x</p>", estimated_minutes=1)
         for p in range(1, lessons + 1)
     ]  # fmt: skip
+    from courseware.versions.services import version_publish
+
+    version_publish(course=course, actor=None)  # learners read the published version
     Enrollment.objects.bulk_create(Enrollment(course=course, learner_id=i) for i in range(1, learners + 1))
     with __import__("django.db").db.connection.cursor() as cur:
         cur.execute("SELECT setval(pg_get_serial_sequence('accounts_user', 'id'), %s)", [learners])
