@@ -1,10 +1,15 @@
 """Lessons as version items: what a version keeps of a lesson, reading it back for learners, and
 writing it back into the draft."""
 
-from django.db.models import Count, Q
-
 from courseware.models import Course, Module
-from courseware.versions.kinds import ContentKind, DraftItem, RestoredItem, content_kind_register
+from courseware.versions.kinds import (
+    ContentKind,
+    DraftItem,
+    RestoredItem,
+    content_kind_register,
+    learners_done_counts,
+    learners_per_item,
+)
 from courseware.versions.restore import rows_restore
 from lessons.models import Lesson, LessonCompletion
 
@@ -65,22 +70,14 @@ def lesson_published(*, item: dict, payload: dict, course: Course, module: dict 
 # --- How learners stand on lessons (the impact preview) --------------------------------------------
 def lessons_done(course_id: int, learners, before: frozenset[int], after: frozenset[int]) -> dict[int, list[int]]:
     """Per learner, how many of the ``before`` and of the ``after`` lessons they completed: one query."""
-    rows = (
-        LessonCompletion.objects.filter(course_id=course_id, learner_id__in=learners)
-        .values("learner_id")
-        .annotate(
-            before=Count("lesson_id", filter=Q(lesson_id__in=before)),
-            after=Count("lesson_id", filter=Q(lesson_id__in=after)),
-        )
-    )
-    return {r["learner_id"]: [r["before"], r["after"]] for r in rows}
+    completions = LessonCompletion.objects.filter(course_id=course_id, learner_id__in=learners)
+    return learners_done_counts(completions, item="lesson_id", before=before, after=after)
 
 
 def lessons_touched(learners, lesson_ids: set[int]) -> tuple[dict[int, int], set[int]]:
     """Learners who completed each of ``lesson_ids``, and who they are: two queries."""
     done = LessonCompletion.objects.filter(lesson_id__in=lesson_ids, learner_id__in=learners)
-    per_item = dict(done.values_list("lesson_id").annotate(n=Count("learner_id", distinct=True)))
-    return per_item, set(done.values_list("learner_id", flat=True).distinct())
+    return learners_per_item(done, item="lesson_id")
 
 
 def register() -> None:

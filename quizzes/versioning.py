@@ -4,10 +4,17 @@ draft."""
 
 from decimal import Decimal
 
-from django.db.models import Count, F, Q
+from django.db.models import F
 
 from courseware.models import Course
-from courseware.versions.kinds import ContentKind, DraftItem, RestoredItem, content_kind_register
+from courseware.versions.kinds import (
+    ContentKind,
+    DraftItem,
+    RestoredItem,
+    content_kind_register,
+    learners_done_counts,
+    learners_per_item,
+)
 from courseware.versions.restore import rows_restore
 from quizzes.models import Choice, Question, Quiz, QuizAttempt
 
@@ -202,24 +209,16 @@ def questions_published(*, payload: dict, quiz_id: int) -> list[Question]:
 def quizzes_done(course_id: int, learners, before: frozenset[int], after: frozenset[int]) -> dict[int, list[int]]:
     """Per learner, how many of the ``before`` and of the ``after`` quizzes they passed (a submitted
     attempt that passed, as progress counts it): one query."""
-    rows = (
-        QuizAttempt.objects.filter(
-            course_id=course_id, learner_id__in=learners, status=QuizAttempt.Status.SUBMITTED, passed=True
-        )
-        .values("learner_id")
-        .annotate(
-            before=Count("quiz_id", distinct=True, filter=Q(quiz_id__in=before)),
-            after=Count("quiz_id", distinct=True, filter=Q(quiz_id__in=after)),
-        )
+    passes = QuizAttempt.objects.filter(
+        course_id=course_id, learner_id__in=learners, status=QuizAttempt.Status.SUBMITTED, passed=True
     )
-    return {r["learner_id"]: [r["before"], r["after"]] for r in rows}
+    return learners_done_counts(passes, item="quiz_id", before=before, after=after)
 
 
 def quizzes_touched(learners, quiz_ids: set[int]) -> tuple[dict[int, int], set[int]]:
     """Learners who attempted each of ``quiz_ids``, and who they are: two queries."""
     tried = QuizAttempt.objects.filter(quiz_id__in=quiz_ids, learner_id__in=learners)
-    per_item = dict(tried.values_list("quiz_id").annotate(n=Count("learner_id", distinct=True)))
-    return per_item, set(tried.values_list("learner_id", flat=True).distinct())
+    return learners_per_item(tried, item="quiz_id")
 
 
 def register() -> None:

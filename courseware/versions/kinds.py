@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from django.db.models import Count, Q, QuerySet
+
 
 def canonical(payload: dict) -> bytes:
     """The bytes a payload is stored and addressed by: sorted keys, no spaces, UTF-8."""
@@ -78,3 +80,22 @@ def content_kind(kind: str) -> ContentKind:
 
 def item_payload_text(kind: str, payload: dict[str, Any]) -> str:
     return content_kind(kind).text(payload)
+
+
+# --- How learners stand on items: the two reads every counted kind's ``done`` and ``touched`` make ---
+def learners_done_counts(
+    rows: QuerySet, *, item: str, before: frozenset[int], after: frozenset[int]
+) -> dict[int, list[int]]:
+    """Per learner, how many distinct items of ``before`` and of ``after`` ``rows`` hold (rows with a
+    ``learner_id`` and an ``item`` column, e.g. completions and ``lesson_id``): one query."""
+    grouped = rows.values("learner_id").annotate(
+        before=Count(item, distinct=True, filter=Q(**{f"{item}__in": before})),
+        after=Count(item, distinct=True, filter=Q(**{f"{item}__in": after})),
+    )
+    return {r["learner_id"]: [r["before"], r["after"]] for r in grouped}
+
+
+def learners_per_item(rows: QuerySet, *, item: str) -> tuple[dict[int, int], set[int]]:
+    """The learners ``rows`` hold per ``item``, and who they are: two queries."""
+    per_item = dict(rows.values_list(item).annotate(n=Count("learner_id", distinct=True)))
+    return per_item, set(rows.values_list("learner_id", flat=True).distinct())
