@@ -126,7 +126,7 @@ def lesson_update(*, lesson: Lesson, **fields) -> Lesson:
     stays valid. Positions and modules change through ``lesson_move``."""
     if unknown := set(fields) - set(LESSON_FIELDS):
         raise TypeError(f"lesson_update() got unexpected fields: {', '.join(sorted(unknown))}")
-    lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
+    lesson = Lesson.objects.select_for_update(no_key=True).get(pk=lesson.pk)
     if "body_markdown" in fields:
         fields["body_markdown"] = fields["body_markdown"] or ""
     if "estimated_minutes" in fields and fields["estimated_minutes"] is None:
@@ -150,7 +150,7 @@ def lesson_update(*, lesson: Lesson, **fields) -> Lesson:
 def lesson_delete(*, lesson: Lesson) -> None:
     """Delete a lesson (with its completions); the lessons after it move up one. Learners' progress is
     recomputed after commit; certificates already issued stay valid."""
-    Module.objects.select_for_update().filter(pk=lesson.module_id).first()
+    Module.objects.select_for_update(no_key=True).filter(pk=lesson.module_id).first()
     lesson = Lesson.objects.get(pk=lesson.pk)
     lesson.delete()
     position_close_gap(siblings=Lesson.objects.filter(module_id=lesson.module_id), position=lesson.position)

@@ -364,7 +364,7 @@ def quiz_update(*, quiz: Quiz, questions: list[dict[str, Any]] | None = None, **
     Positions and modules change through ``quiz_move``."""
     if unknown := set(fields) - set(QUIZ_FIELDS):
         raise TypeError(f"quiz_update() got unexpected fields: {', '.join(sorted(unknown))}")
-    quiz = Quiz.objects.select_for_update().get(pk=quiz.pk)
+    quiz = Quiz.objects.select_for_update(no_key=True).get(pk=quiz.pk)
     if "description" in fields:
         fields["description"] = fields["description"] or ""
     changed = [name for name, value in fields.items() if getattr(quiz, name) != value]
@@ -392,7 +392,7 @@ def quiz_update(*, quiz: Quiz, questions: list[dict[str, Any]] | None = None, **
 def quiz_delete(*, quiz: Quiz) -> None:
     """Delete a quiz (with its questions and attempts); the quizzes after it move up one. Learners'
     progress is recomputed after commit; certificates already issued stay valid."""
-    Module.objects.select_for_update().filter(pk=quiz.module_id).first()
+    Module.objects.select_for_update(no_key=True).filter(pk=quiz.module_id).first()
     quiz = Quiz.objects.get(pk=quiz.pk)
     quiz.delete()
     position_close_gap(siblings=Quiz.objects.filter(module_id=quiz.module_id), position=quiz.position)

@@ -59,7 +59,7 @@ def enrollment_create(
         _check_enrollment_open(course)
         if course.capacity is not None:
             # Serialise enrollments of a capped course so two last-place requests cannot both win.
-            Course.objects.select_for_update().filter(pk=course.pk).first()
+            Course.objects.select_for_update(no_key=True).filter(pk=course.pk).first()
             _check_capacity(course)
     actor = actor or learner
     if existing:  # dropped: restore, progress kept

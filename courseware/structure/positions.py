@@ -82,7 +82,7 @@ def module_item_move(*, item: models.Model, position: int, module: Module | None
         raise ValidationError({"module": [f"Must be a module of the {kind}'s course."]})
     position_validate(position=position)
     for module_id in sorted({item.module_id, target_id}):  # lock both modules, in a fixed order
-        Module.objects.select_for_update().filter(pk=module_id).first()
+        Module.objects.select_for_update(no_key=True).filter(pk=module_id).first()
     model = type(item)
     item = model.objects.get(pk=item.pk)
     if (item.module_id, item.position) == (target_id, position):
@@ -102,7 +102,7 @@ def module_item_move(*, item: models.Model, position: int, module: Module | None
 def module_lock(*, module_id: int) -> Module:
     """Lock a module's row (serialising reorders of its lessons and quizzes); 404 when it is gone."""
 
-    module = Module.objects.select_for_update().filter(pk=module_id).first()
+    module = Module.objects.select_for_update(no_key=True).filter(pk=module_id).first()
     if module is None:
         raise NotFound("No module with this id.")
     return module

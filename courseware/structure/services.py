@@ -67,7 +67,7 @@ def course_create(*, actor: User, slug: str, title: str, summary: str, **fields)
 
 @transaction.atomic
 def course_update(*, course: Course, **fields) -> Course:
-    course = Course.objects.select_for_update().get(pk=course.pk)
+    course = Course.objects.select_for_update(no_key=True).get(pk=course.pk)
     changed = [name for name, value in fields.items() if name in COURSE_FIELDS and getattr(course, name) != value]
     for name in changed:
         setattr(course, name, fields[name])
@@ -79,7 +79,7 @@ def course_update(*, course: Course, **fields) -> Course:
 
 @transaction.atomic
 def course_unpublish(*, course: Course) -> Course:
-    course = Course.objects.select_for_update().get(pk=course.pk)
+    course = Course.objects.select_for_update(no_key=True).get(pk=course.pk)
     if course.is_published:
         course.is_published = False
         course.save(update_fields=["is_published", "updated_at"])
@@ -112,7 +112,7 @@ def module_create(
 ) -> Module:
     """Add a module to ``course`` at ``position`` (default: after the last); a slug is made from the title
     when none is given."""
-    course = Course.objects.select_for_update().get(pk=course.pk)  # serialises reorders of the course
+    course = Course.objects.select_for_update(no_key=True).get(pk=course.pk)  # serialises reorders of the course
     position_validate(position=position)
     siblings = Module.objects.filter(course=course)
     if slug is None:
@@ -132,7 +132,7 @@ def module_update(*, module: Module, **fields) -> Module:
     progress stays valid). Positions change through ``module_move``."""
     if unknown := set(fields) - set(MODULE_FIELDS):
         raise TypeError(f"module_update() got unexpected fields: {', '.join(sorted(unknown))}")
-    module = Module.objects.select_for_update().get(pk=module.pk)
+    module = Module.objects.select_for_update(no_key=True).get(pk=module.pk)
     changed = [name for name, value in fields.items() if getattr(module, name) != value]
     for name in changed:
         setattr(module, name, fields[name] if fields[name] is not None else "")
@@ -148,7 +148,7 @@ def module_update(*, module: Module, **fields) -> Module:
 def module_delete(*, module: Module) -> None:
     """Delete a module with its lessons and quizzes (and their completions and attempts); the modules
     after it move up one. Certificates already issued stay valid."""
-    course = Course.objects.select_for_update().get(pk=module.course_id)
+    course = Course.objects.select_for_update(no_key=True).get(pk=module.course_id)
     module = Module.objects.get(pk=module.pk)
     module.delete()
     position_close_gap(siblings=Module.objects.filter(course=course), position=module.position)
@@ -158,7 +158,7 @@ def module_delete(*, module: Module) -> None:
 @transaction.atomic
 def module_move(*, module: Module, position: int) -> Module:
     """Move a module to ``position`` in its course; the others shift to make room."""
-    Course.objects.select_for_update().filter(pk=module.course_id).first()
+    Course.objects.select_for_update(no_key=True).filter(pk=module.course_id).first()
     position_validate(position=position)
     module = Module.objects.get(pk=module.pk)
     if module.position != position:
@@ -194,7 +194,7 @@ def course_instructor_add(*, course: Course, username: str) -> tuple[User, bool]
 def course_instructor_remove(*, course: Course, username: str) -> None:
     """Stop ``username`` teaching ``course``. A course always keeps at least one instructor."""
 
-    course = Course.objects.select_for_update().get(pk=course.pk)  # two removals cannot leave none
+    course = Course.objects.select_for_update(no_key=True).get(pk=course.pk)  # two removals cannot leave none
     user = course.instructors.filter(username__iexact=username).first()
     if user is None:
         raise NotFound(f"{username} is not an instructor of this course.")

@@ -47,7 +47,11 @@ def version_publish(
     """Publish the draft: a new numbered version when anything changed (else the current one, so a
     repeat is harmless), the course listed in the catalog, learners' progress recomputed against it
     after commit (``course_content_changed``), a ``course.published`` event."""
-    course = Course.objects.select_for_update().get(pk=course.pk)
+    # FOR NO KEY UPDATE: serialises publishes and authoring of the course, but not the learners'
+    # writes whose foreign-key checks take KEY SHARE on the course row at commit. A plain FOR UPDATE
+    # deadlocked a publish (course locked, then waiting for the enrollments it marks stale) with a
+    # completion (its enrollment updated, then waiting for the course row's key share).
+    course = Course.objects.select_for_update(no_key=True).get(pk=course.pk)
     plan = plan or version_plan(course=course)  # a caller's plan was made under this lock
     if checked:
         _publishable_check(plan)
@@ -137,7 +141,7 @@ def version_restore(*, course: Course, number: int) -> PublishPlan:
     """Make the draft version ``number``'s content (ids kept: completions and attempts of a restored
     item count again once it is published). Nothing reaches learners until the next publish.
     Returns what publishing would now do."""
-    course = Course.objects.select_for_update().get(pk=course.pk)
+    course = Course.objects.select_for_update(no_key=True).get(pk=course.pk)
     if not CourseVersion.objects.filter(course=course, number=number).exists():
         raise NotFound(f"This course has no version {number}.")
     items = version_items(course_id=course.pk, number=number)
@@ -171,7 +175,7 @@ def course_publish(*, course: Course, actor: User | None, dry_run: bool = False,
         _publishable_check(plan)
         return {**publish_impact(course=course, plan=plan), "dry_run": True}
     with transaction.atomic():
-        locked = Course.objects.select_for_update().get(pk=course.pk)
+        locked = Course.objects.select_for_update(no_key=True).get(pk=course.pk)
         plan = version_plan(course=locked)
         _publishable_check(plan)
         impact = publish_impact(course=locked, plan=plan)

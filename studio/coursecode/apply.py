@@ -287,7 +287,7 @@ class _Importer:
             "enrollment_opens_at": spec.enrollment_opens_at,
             "enrollment_closes_at": spec.enrollment_closes_at,
         }
-        course = Course.objects.select_for_update().filter(slug=spec.slug).first()
+        course = Course.objects.select_for_update(no_key=True).filter(slug=spec.slug).first()
         if course is None:
             self.report.created = True
             course = Course(slug=spec.slug, **values)

@@ -45,7 +45,7 @@ def course_archive_import(*, actor: User, fileobj: BinaryIO, size: int, dry_run:
         folder = course_zip_extract(fileobj=fileobj, dest=Path(tmp) / "upload")
         spec = course_folder_load(path=folder)
         with transaction.atomic():
-            course = Course.objects.select_for_update().filter(slug=spec.slug).first()
+            course = Course.objects.select_for_update(no_key=True).filter(slug=spec.slug).first()
             if course is not None and not course_can_write(course=course, user=actor):
                 raise Forbidden(f"A course with the slug {spec.slug!r} exists and you do not teach it.")
             errors = []
