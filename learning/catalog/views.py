@@ -88,9 +88,9 @@ class CourseViewSet(viewsets.GenericViewSet):
         without credentials (no Authorization header, no session cookie) that accepts JSON, and
         the bytes under the current content version. Throttling still applies; anything else (a
         catalog page not rendered yet, another Accept, ``?format``, a throttled caller) takes the
-        ordinary path, which answers the same bytes (``tests/courseware/test_catalog_api.py``). A
-        caller sent there after the throttle counted them is counted twice: on a catalog page not
-        rendered yet, a slug with no published course (the 404), or once over their limit anyway."""
+        ordinary path, which answers the same bytes (``tests/learning/catalog/test_catalog_api.py``).
+        A request the throttles counted here is not counted again there (``check_throttles``): a new
+        search term costs one hit of the caller's allowance, as every other request does."""
         if (
             request.method != "GET"
             or self.action_map.get("get") not in ("list", "retrieve")  # not the viewset's other routes
@@ -106,11 +106,17 @@ class CourseViewSet(viewsets.GenericViewSet):
         for throttle in self.get_throttles():
             if not throttle.allow_request(request, self):
                 return None  # the ordinary path answers 429 with its Retry-After
+        request.throttles_counted = True  # the ordinary path, if it answers, does not count it again
         if slug is None:  # a catalog page this process has rendered (the ordinary path renders it)
             key = catalog_page_key(url=request.build_absolute_uri())
             return local_peek(key, space="pages") if key else None
         course = course_get_published(user=request.user, slug=slug)
         return course_detail_public_bytes(course=course) if course is not None else None
+
+    def check_throttles(self, request):
+        if getattr(request._request, "throttles_counted", False):  # counted before DRF (above)
+            return
+        super().check_throttles(request)
 
     def learner_state_wanted(self, request) -> StateWanted | None:
         """The course page and progress read the caller's state with their token, in one round trip

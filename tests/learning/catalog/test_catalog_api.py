@@ -444,6 +444,19 @@ def test_the_early_answer_is_throttled(catalog, monkeypatch):
     assert refused.status_code == 429 and "Retry-After" in refused and "detail" in refused.json()
 
 
+@pytest.mark.parametrize("url", [f"{CATALOG}?search=new-term-{{}}", "/api/courses/no-such-course-{}/"])
+def test_a_request_the_early_path_passes_on_counts_once(catalog, monkeypatch, url):
+    """A catalog page not rendered yet (a new search term) or a slug with no published course goes on
+    to DRF after the early path's throttle check: it costs one hit of the allowance, not two."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**SimpleRateThrottle.THROTTLE_RATES, "anon": "4/minute"})
+    anonymous = APIClient()
+    codes = [anonymous.get(url.format(i)).status_code for i in range(5)]
+    assert codes[:4] == [codes[0]] * 4 and codes[0] in (200, 404)
+    assert codes[4] == 429
+
+
 def test_the_early_answer_follows_content_changes(catalog):
     anonymous = APIClient()
     assert anonymous.get("/api/courses/python/").json()["title"] == "Python basics"
