@@ -49,9 +49,10 @@ def _windowable(object_list, orphans: int) -> bool:
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """A page and its total in one query (``OneQueryPaginator``). ``?page=`` and ``?page_size=`` (capped, so no client can ask for the whole table). A ``page_size``
-    that is not a positive integer is a 400, as the schema (an integer, at least 1) says, not silently the
-    default; one above ``max_page_size`` is capped (the schema says so too)."""
+    """A page and its total in one query (``OneQueryPaginator``). ``?page=`` and ``?page_size=`` (capped,
+    so no client can ask for the whole table). A ``page_size`` that is not a positive integer is a 400,
+    as the schema (an integer, at least 1) says, not silently the default; one above ``max_page_size``
+    is capped (the schema says so too)."""
 
     django_paginator_class = OneQueryPaginator
     page_size = 20
