@@ -6,7 +6,7 @@ import django_filters
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connections
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from config.filters import StrictBooleanFilter
 from config.search import BoundedSearchFilter
@@ -16,13 +16,21 @@ from courseware.models import SEARCH_CONFIG, Course
 class CourseFilter(django_filters.FilterSet):
     is_published = StrictBooleanFilter()
     sequential = StrictBooleanFilter()
-    instructor = django_filters.CharFilter(field_name="instructors__username", lookup_expr="iexact", distinct=True)
+    instructor = django_filters.CharFilter(
+        method="filter_instructor", help_text="Courses this user (by username, any case) teaches."
+    )
     max_hours = django_filters.NumberFilter(field_name="estimated_hours", lookup_expr="lte")
     min_hours = django_filters.NumberFilter(field_name="estimated_hours", lookup_expr="gte")
 
     class Meta:
         model = Course
         fields = ["is_published", "sequential", "instructor", "max_hours", "min_hours"]
+
+    def filter_instructor(self, queryset, name, value):
+        # EXISTS, not a join: a course appears once without DISTINCT (co-taught by two usernames that
+        # differ only in case), so its page and total stay one statement (config.pagination).
+        teaches = Course.instructors.through.objects.filter(course_id=OuterRef("pk"), user__username__iexact=value)
+        return queryset.filter(Exists(teaches))
 
 
 class CatalogSearchFilter(BoundedSearchFilter):
