@@ -106,8 +106,9 @@ def test_catalog_query_count_does_not_grow(cached, who):
 def test_uncached_catalog_search_is_two_queries(search, who):
     """A catalog search not cached yet: the page with its total (``COUNT(*) OVER ()``; the counts are
     on the course rows, matched and ranked on the stored search document on PostgreSQL, ``LIKE``
-    elsewhere) and the page's instructors, however many courses there are and match. A signed-in learner's page also
-    reads their token and whether they teach an unpublished course (which makes the page theirs)."""
+    elsewhere) and the page's instructors, however many courses there are and match. A signed-in
+    learner's page also reads their token and whether they teach an unpublished course (which makes
+    the page theirs)."""
     client = APIClient() if who == "anonymous" else client_for(UserFactory())
     catalog_world(SMALL)
     small = queries(client, f"/api/courses/?page_size=100&search={search}")
