@@ -36,7 +36,7 @@ ENV = {
     "THROTTLE_LOGIN": HIGH,
     "THROTTLE_REGISTER": HIGH,
     "THROTTLE_QUIZ_SUBMIT": HIGH,
-    "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+    "EMAIL_BACKEND": "notifications.backends.FileEmailBackend",
     "EMAIL_FILE_PATH": str(MAIL_DIR),
     "LOG_LEVEL": "WARNING",
     "DJANGO_SETTINGS_MODULE": "config.settings",

@@ -401,10 +401,10 @@ QUIZ_REGRADE_BATCH_LEARNERS = env_int("QUIZ_REGRADE_BATCH_LEARNERS", 200)
 # Production (DATABASE_URL set): SMTP unless EMAIL_BACKEND says otherwise.
 EMAIL_BACKEND_PATH = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.filebased.EmailBackend" if EMBEDDED else "django.core.mail.backends.smtp.EmailBackend",
+    "notifications.backends.FileEmailBackend" if EMBEDDED else "django.core.mail.backends.smtp.EmailBackend",
 )
 _mail_options: dict = {}
-if EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
+if EMAIL_BACKEND_PATH.endswith(("filebased.EmailBackend", "FileEmailBackend")):
     _mail_options = {"file_path": env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))}
 elif EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
     _mail_options = {

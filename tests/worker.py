@@ -159,7 +159,7 @@ class LiveCelery:
             "CELERY_BROKER_URL": self.broker_url,
             "SECRET_KEY": settings.SECRET_KEY,
             "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL,
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_BACKEND": "notifications.backends.FileEmailBackend",
             "EMAIL_FILE_PATH": str(self.mail_dir),
             "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
             "LOG_LEVEL": "INFO",
