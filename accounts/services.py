@@ -180,7 +180,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
         pk = int(force_str(urlsafe_base64_decode(uid)))
     except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
         pk = None
-    user = User.objects.select_for_update().filter(pk=pk, is_active=True).first() if pk is not None else None
+    user = User.objects.select_for_update(no_key=True).filter(pk=pk, is_active=True).first() if pk is not None else None
     if user is None or not default_token_generator.check_token(user, token):
         raise ApplicationError("This reset link is invalid or has expired.", field="token", code="invalid_token")
     return user_password_set(user=user, password=new_password)

@@ -219,7 +219,11 @@ def _record_failure(
 
 
 def _failure_note(*, subscription: WebhookSubscription, now: datetime) -> None:
-    sub = WebhookSubscription.objects.select_for_update().select_related("owner").get(pk=subscription.pk)
+    sub = (
+        WebhookSubscription.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("owner")
+        .get(pk=subscription.pk)
+    )
     subscription.failing_since = sub.failing_since or now
     if sub.failing_since is None:
         sub.failing_since = now

@@ -73,7 +73,7 @@ def webhook_subscription_update(
 ) -> WebhookSubscription:
     """Change what a subscription receives; ``is_active=True`` turns a disabled one back on (its
     failure clock starts again)."""
-    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription = WebhookSubscription.objects.select_for_update(no_key=True).get(pk=subscription.pk)
     fields = ["updated_at"]
     if url is not None:
         subscription.url = _url_check(url)
@@ -100,7 +100,7 @@ def webhook_subscription_update(
 @transaction.atomic
 def webhook_subscription_rotate_secret(*, subscription: WebhookSubscription) -> WebhookSubscription:
     """A new secret; the old one still signs (a second signature) for ``WEBHOOKS_SECRET_GRACE_SECONDS``."""
-    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription = WebhookSubscription.objects.select_for_update(no_key=True).get(pk=subscription.pk)
     grace = timedelta(seconds=int(getattr(settings, "WEBHOOKS_SECRET_GRACE_SECONDS", 86400)))
     subscription.previous_secret = subscription.secret
     subscription.previous_secret_expires_at = timezone.now() + grace

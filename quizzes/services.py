@@ -42,7 +42,7 @@ from quizzes.selectors import (
 def _lock_enrollment(enrollment: Enrollment) -> Enrollment:
     # One learner's attempts on a course are serialised on their enrollment row, so two concurrent
     # submissions cannot both take the last attempt (the unique attempt number stands behind it).
-    return Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    return Enrollment.objects.select_for_update(no_key=True).get(pk=enrollment.pk)
 
 
 def _next_number(*, quiz: Quiz, used: int, allowed: int) -> int:
@@ -421,11 +421,13 @@ def quiz_override_grant(
     previous ones; left out: kept), or ``reopen`` it: as many extra attempts as leave them one from now.
     Audited; the learner's quiz and progress answers follow at once, and their progress is recomputed
     (a learner stuck on a sequential course's quiz gets a next step again)."""
-    enrollment = Enrollment.objects.select_for_update().filter(course_id=quiz.course_id, learner=learner).first()
+    enrollment = (
+        Enrollment.objects.select_for_update(no_key=True).filter(course_id=quiz.course_id, learner=learner).first()
+    )
     if enrollment is None:
         raise ValidationError({"learner": [f"{learner.username} is not enrolled in this course."]})
     override, _ = QuizOverride.objects.get_or_create(quiz=quiz, learner=learner, defaults={"course_id": quiz.course_id})
-    override = QuizOverride.objects.select_for_update().get(pk=override.pk)
+    override = QuizOverride.objects.select_for_update(no_key=True).get(pk=override.pk)
     if extra_attempts is not None:
         override.extra_attempts = extra_attempts
     if extra_minutes is not None:

@@ -52,7 +52,7 @@ def enrollment_create(
     enrolling a class bypass them."""
     if not course.is_published and enforce_limits:
         raise ApplicationError("This course is not open for enrollment.", code="not_published")
-    existing = Enrollment.objects.select_for_update().filter(learner=learner, course=course).first()
+    existing = Enrollment.objects.select_for_update(no_key=True).filter(learner=learner, course=course).first()
     if existing and existing.status != Enrollment.Status.DROPPED:
         return existing, False
     if enforce_limits:
@@ -107,7 +107,7 @@ def _queue_welcome_email(enrollment: Enrollment) -> None:
 @transaction.atomic
 def enrollment_drop(*, enrollment: Enrollment, actor: User) -> Enrollment:
     """Drop an enrollment (idempotent). Completions, attempts and any certificate are kept."""
-    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    enrollment = Enrollment.objects.select_for_update(no_key=True).get(pk=enrollment.pk)
     if enrollment.status == Enrollment.Status.DROPPED:
         return enrollment
     enrollment.status = Enrollment.Status.DROPPED

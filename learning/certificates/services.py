@@ -160,7 +160,7 @@ def certificate_reinstate(*, certificate: Certificate) -> Certificate:
 def certificate_reissue(*, certificate: Certificate) -> Certificate:
     """Replace a certificate with a fresh one (new code, current names), e.g. after a name change or
     a leaked code. The old code stops verifying; the new certificate is emailed."""
-    old = Certificate.objects.select_for_update().select_related("learner", "course").get(pk=certificate.pk)
+    old = Certificate.objects.select_for_update(of=("self",)).select_related("learner", "course").get(pk=certificate.pk)
     learner, course = old.learner, old.course
     if not old.revoked:
         _certificate_event(old, "certificate.revoked", reason="reissued")

@@ -70,7 +70,7 @@ def enrollment_reminder_queue(*, enrollment_id: int, now: datetime) -> bool:
     with transaction.atomic():
         enrollment = (
             enrollments_due_for_reminder(now=now)
-            .select_for_update(of=("self",))
+            .select_for_update(no_key=True, of=("self",))
             .select_related("learner", "course")
             .filter(pk=enrollment_id)
             .first()

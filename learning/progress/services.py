@@ -86,7 +86,7 @@ def _enrollment_progress_recompute(*, enrollment_id: int) -> Enrollment | None:
 def _enrollment_lock(*, enrollment_id: int) -> Enrollment | None:
     """The enrollment with its course, the enrollment's row locked (not the course's), in one query
     written once (the ORM compiles this join again on every task)."""
-    lock = " FOR UPDATE OF e" if connection.features.has_select_for_update_of else ""
+    lock = " FOR NO KEY UPDATE OF e" if connection.features.has_select_for_update_of else ""
     sql = (
         f"SELECT {rawsql.columns(Enrollment, 'e')}, {rawsql.columns(Course, 'c')} "  # noqa: S608
         f'FROM "{Enrollment._meta.db_table}" e JOIN "{Course._meta.db_table}" c ON c."id" = e."course_id" '
@@ -149,7 +149,7 @@ def _stale_lock(*, after: int, limit: int) -> list[tuple]:
     course_id, status, activity_seq, content_version)``. One statement on the partial index of stale rows."""
     lock = ""
     if connection.features.has_select_for_update_of and connection.features.has_select_for_update_skip_locked:
-        lock = " FOR UPDATE OF e SKIP LOCKED"
+        lock = " FOR NO KEY UPDATE OF e SKIP LOCKED"
     sql = (
         f'SELECT e."id", e."learner_id", e."course_id", e."status", e."activity_seq", c."content_version" '  # noqa: S608
         f'FROM "{Enrollment._meta.db_table}" e JOIN "{Course._meta.db_table}" c ON c."id" = e."course_id" '

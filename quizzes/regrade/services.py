@@ -118,7 +118,12 @@ def regrade_batch(*, regrade_id: int) -> bool:
     One transaction: the learners' enrollments are locked first (as their submissions lock them), so a
     submission during the regrade waits for the batch or is already in it; the attempts, the audit
     rows, the counters and the watermark move together."""
-    regrade = Regrade.objects.select_for_update().select_related("quiz").filter(pk=regrade_id).first()
+    regrade = (
+        Regrade.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("quiz")
+        .filter(pk=regrade_id)
+        .first()
+    )
     if regrade is None or regrade.status == Regrade.Status.DONE:
         return True
     quiz = regrade.quiz
@@ -136,7 +141,7 @@ def regrade_batch(*, regrade_id: int) -> bool:
         regrade.status, regrade.finished_at = Regrade.Status.DONE, now
         regrade.save()
         return True
-    list(Enrollment.objects.select_for_update().filter(course_id=quiz.course_id, learner_id__in=learners))
+    list(Enrollment.objects.select_for_update(no_key=True).filter(course_id=quiz.course_id, learner_id__in=learners))
     questions, keys, current = _keys(quiz)
     attempts = list(_submitted(quiz).filter(learner_id__in=learners).order_by("learner_id", "id"))
     changes = _changes(quiz, attempts, questions, keys)
