@@ -21,6 +21,10 @@ FLOOR_DOES = {
 }
 
 
+# The raw floors' I/O in a plain Django view behind the project's middleware (``bench/floor_wsgi.py``).
+DJANGO_FLOOR_LABEL = "Django floor `{}`: a plain Django view doing that floor's I/O (no DRF)"
+
+
 class Run(NamedTuple):
     """One kind of wrk run: its request file, tokens file (or "-") and wrk.lua mode."""
 
@@ -32,7 +36,7 @@ class Run(NamedTuple):
 class Endpoint(NamedTuple):
     label: str
     floor: str  # a key of FLOOR_DOES
-    target: float  # rate ÷ floor
+    target: float | None  # rate ÷ floor; None for the Django floors (what any Django view reaches at best)
     run: Run
 
 
@@ -71,7 +75,14 @@ def write_request_files(
         ),
     }
     attempt_line = f"POST /api/quizzes/1/attempts/ {json.dumps({'answers': answers})}"
+    django_floor_write = [f"POST /api/bench/django-floor/write?lesson={i}" for i in write_lessons]
     endpoints = [
+        Endpoint(DJANGO_FLOOR_LABEL.format("anon"), "anon", None,
+                 Run(reqfile("django_floor_anon", ["GET /api/bench/django-floor/anon"]), "-")),
+        Endpoint(DJANGO_FLOOR_LABEL.format("auth"), "auth", None,
+                 Run(reqfile("django_floor_auth", ["GET /api/bench/django-floor/auth"]), tok)),
+        Endpoint(DJANGO_FLOOR_LABEL.format("write"), "write", None,
+                 Run(reqfile("django_floor_write", django_floor_write), tok, "pairs")),
         Endpoint(f"GET /api/courses/{BIG_SLUG}/ (course page, anonymous)", "anon", 0.6, Run(outline, "-")),
         Endpoint(
             "GET /api/courses/ (catalog, anonymous)", "anon", 0.6, Run(reqfile("catalog", ["GET /api/courses/"]), "-")
@@ -106,7 +117,7 @@ def write_request_files(
         tokens=tokens_file,
         words=words_file,
         livez=Run(reqfile("livez", ["GET /livez"]), "-"),
-        drf_floor=Run(reqfile("auth_floor", ["GET /bench/auth-floor"]), tok),
+        drf_floor=Run(reqfile("auth_floor", ["GET /api/bench/auth-floor"]), tok),
         floors=floors,
         endpoints=endpoints,
         soak=soak_file,

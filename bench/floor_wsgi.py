@@ -17,9 +17,18 @@ rate in the same round, so the figure is how close the framework and the app com
 The connections are opened lazily in each worker (after gunicorn's fork), one per process and kept,
 as Django keeps its own (``DB_CONN_MAX_AGE``); psycopg prepares the repeated statements itself.
 
-``/bench/auth-floor`` is the cheapest authenticated request the API's own framework can answer: a DRF
-view with the project's default authentication, permission and throttles, answering a two-key JSON
-object (appended after every route of the API, so it changes how no other URL resolves)."""
+``/api/bench/auth-floor`` is the cheapest authenticated request the API's own framework can answer: a
+DRF view with the project's default authentication, permission and throttles, answering a two-key JSON
+object.
+
+``/api/bench/django-floor/<anon|auth|write>`` are the raw floors again, written as plain Django views
+(no DRF) that make the same statements and Redis calls through Django's database connection, behind
+every middleware an API request passes. They are what any view served by Django can reach at best:
+an endpoint's target above its Django floor's figure cannot be met by work inside the view.
+
+These routes are appended after every route of the project, so they change how no other URL resolves,
+and sit under ``/api/`` so that the middleware API requests skip (``config.middleware.OutsideApi``)
+is skipped for them too."""
 
 import hashlib
 import os
@@ -109,8 +118,11 @@ def application(environ, start_response):
     return django_application(environ, start_response)
 
 
-def _append_route() -> None:
+def _append_routes() -> None:
+    from django.db import connection
+    from django.http import HttpResponse
     from django.urls import path
+    from django.views.decorators.csrf import csrf_exempt
     from rest_framework.response import Response
     from rest_framework.views import APIView
 
@@ -120,9 +132,41 @@ def _append_route() -> None:
         def get(self, request):
             return Response({"status": "ok", "user": request.user.pk})
 
-    urls.urlpatterns.append(path("bench/auth-floor", AuthFloorView.as_view()))
+    def json(status: int, body: bytes) -> HttpResponse:
+        return HttpResponse(body, status=status, content_type="application/json")
+
+    @csrf_exempt  # as DRF's views are: the floors authenticate by token only
+    def django_floor(request, kind: str):
+        """A floor's I/O in a plain Django view: Django's connection for SQL, one Redis call per counter."""
+        c = _Conns.get()
+        if kind == "anon":
+            c.cache.incr(f"bench:floor:anon:{request.META.get('REMOTE_ADDR', '')}:w{_window()}")
+            return json(200, b'{"status":"ok"}')
+        if kind not in ("auth", "write"):
+            return json(404, b'{"detail":"No such floor."}')
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header.startswith("Token "):
+            return json(401, b'{"detail":"Invalid token."}')
+        digest = hashlib.sha256(header[6:].encode()).hexdigest()
+        with connection.cursor() as cursor:
+            cursor.execute(_AUTH_SQL, (FLOOR_COURSE_ID, digest))
+            row = cursor.fetchone()
+            if row is None or not row[1] or row[2] is None:
+                return json(401, b'{"detail":"Invalid token."}')
+            c.cache.incr(f"bench:floor:user:{row[0]}:w{_window()}")
+            if kind == "auth":
+                return json(200, b'{"status":"ok","user":%d}' % row[0])
+            cursor.execute(_INSERT_SQL, (row[0], int(request.GET.get("lesson", "0"))))
+            created = cursor.rowcount
+        c.broker.lpush(FLOOR_LIST, f"{row[0]}:{request.GET.get('lesson', '0')}")
+        return json(201 if created else 200, b'{"status":"ok"}')
+
+    urls.urlpatterns += [
+        path("api/bench/auth-floor", AuthFloorView.as_view()),
+        path("api/bench/django-floor/<str:kind>", django_floor),
+    ]
 
 
-_append_route()
+_append_routes()
 
 __all__ = ["application"]

@@ -38,6 +38,14 @@ def _errors(runs: list[dict]) -> str:
     return err + f"; other 4xx {status['4xx']}, 5xx {status['5xx']}; socket {sum(r['socket_errors'] for r in runs)}"
 
 
+def _target(target: float | None) -> str:
+    return "—" if target is None else f"≥ {target}"
+
+
+def _met(ratio: float, target: float | None) -> str:
+    return "(ceiling)" if target is None else ("yes" if ratio >= target else "no")
+
+
 def table(runs: dict) -> str:
     """Each endpoint: its rate ÷ its floor's and ÷ ``/livez`` in the same round, median over rounds."""
     rounds = runs["rounds"]
@@ -57,8 +65,8 @@ def table(runs: dict) -> str:
             f"| {ep.label} | {ep.floor} ({_median([f['rps'] for f in floor]):.0f}/s) | "
             f"{_median([r['rps'] for r in res]):.0f} | {fmt_ms(_median([r['p50'] for r in res]))} | "
             f"{fmt_ms(_median([r['p99'] for r in res]))} | {_errors(res)} | "
-            f"{', '.join(f'{x:.2f}' for x in ratios)} | **{ratio:.2f}** | ≥ {ep.target} | "
-            f"{'yes' if ratio >= ep.target else 'no'} | {_median(to_livez):.2f} |"
+            f"{', '.join(f'{x:.2f}' for x in ratios)} | **{ratio:.2f}** | {_target(ep.target)} | "
+            f"{_met(ratio, ep.target)} | {_median(to_livez):.2f} |"
         )
     return head + "\n".join(lines) + "\n"
 
@@ -70,7 +78,7 @@ def floor_table(runs: dict) -> list[str]:
     for i, ep in enumerate(runs["endpoints"]):
         for rnd in rounds:
             by_floor.setdefault(ep.floor, []).append((rnd["endpoints"][i]["floor"], rnd["livez"]))
-    by_floor["DRF authenticated floor (`/bench/auth-floor`)"] = [(rnd["drf"], rnd["livez"]) for rnd in rounds]
+    by_floor["DRF authenticated floor (`/api/bench/auth-floor`)"] = [(rnd["drf"], rnd["livez"]) for rnd in rounds]
     livez = [rnd["livez"] for rnd in rounds]
     lines = [
         "| floor | does | runs | req/s (median) | p99 (median) | ÷ /livez of its round, median | errors |",
@@ -118,7 +126,7 @@ def cpu_table(runs: dict) -> list[str]:
     shown = [
         (f"GET /livez (mean of {len(rounds)} runs)", mean([rnd["livez"] for rnd in rounds])),
         (f"floor `wsgi` (mean of {len(rounds)} runs)", mean([rnd["wsgi"] for rnd in rounds])),
-        (f"GET /bench/auth-floor, DRF (mean of {len(rounds)} runs)", mean([rnd["drf"] for rnd in rounds])),
+        (f"GET /api/bench/auth-floor, DRF (mean of {len(rounds)} runs)", mean([rnd["drf"] for rnd in rounds])),
     ]
     floors: dict[str, list[dict]] = {}
     for i, ep in enumerate(runs["endpoints"]):

@@ -133,7 +133,12 @@ def load_learners_and_events_course(*, learners: int, lessons: int) -> list[int]
 
 
 def main() -> int:
+    import argparse
     import shutil
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--finders-only", action="store_true", help="only the third figure, on a fresh database")
+    args = ap.parse_args()
 
     from bench.celery_throughput import celery_throughput, completion_events
     from bench.finishers import finish_at_once, load_finish_course
@@ -156,7 +161,7 @@ def main() -> int:
     import django
 
     django.setup()
-    if "--finders-only" in sys.argv:  # the third figure alone, on a fresh database
+    if args.finders_only:
         load_learners_and_events_course(learners=10, lessons=1)
         for f in [finder_figures(completed=50_000), finder_figures(completed=450_000)]:
             print(f"reconcile finders at {f['completed_enrollments']:,} completed: full scan {f['full_scan']}, "
