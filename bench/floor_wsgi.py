@@ -26,9 +26,11 @@ object.
 every middleware an API request passes. They are what any view served by Django can reach at best:
 an endpoint's target above its Django floor's figure cannot be met by work inside the view.
 
-These routes are appended after every route of the project, so they change how no other URL resolves,
-and sit under ``/api/`` so that the middleware API requests skip (``config.middleware.OutsideApi``)
-is skipped for them too."""
+These routes sit under ``/api/``, so that the middleware API requests skip
+(``config.middleware.OutsideApi``) is skipped for them too, and before every route of the project:
+appended after them, each request first tried every API pattern in vain (a path the remembering
+resolver, ``config.routing``, does not keep), about 0.1 ms more than an API path costs. Their paths
+match no other route, so every other URL resolves as before (one more pattern that does not match)."""
 
 import hashlib
 import os
@@ -161,7 +163,7 @@ def _append_routes() -> None:
         c.broker.lpush(FLOOR_LIST, f"{row[0]}:{request.GET.get('lesson', '0')}")
         return json(201 if created else 200, b'{"status":"ok"}')
 
-    urls.urlpatterns += [
+    urls.urlpatterns[:0] = [
         path("api/bench/auth-floor", AuthFloorView.as_view()),
         path("api/bench/django-floor/<str:kind>", django_floor),
     ]
