@@ -25,7 +25,15 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.get_full_name() or self.username
+        return display_name_of(
+            name=self.name, first_name=self.first_name, last_name=self.last_name, username=self.username
+        )
+
+
+def display_name_of(*, name: str, first_name: str, last_name: str, username: str) -> str:
+    """What a user is shown as: the name they chose, else their full name (``get_full_name``), else
+    their username. From the fields alone, for rows read without building a ``User``."""
+    return name or f"{first_name} {last_name}".strip() or username
 
 
 class AuthToken(models.Model):

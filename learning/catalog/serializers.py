@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from accounts.models import display_name_of
 from courseware.models import Course, Enrollment
 from courseware.versions.serializers import (
     PublishImpactFieldsSerializer,
@@ -26,7 +27,11 @@ class CourseListOutputSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_instructors(self, course) -> list[str]:
-        return [user.display_name for user in course.instructors.all()]
+        """Names by user id: read with the row (``learning.catalog.selectors.catalog_rows``) or
+        through the course's instructors (prefetched or not)."""
+        if "instructor_people" in course.__dict__:
+            return [display_name_of(**person) for person in course.instructor_people or ()]
+        return [user.display_name for user in sorted(course.instructors.all(), key=lambda user: user.pk)]
 
 
 class CoursePublishInputSerializer(serializers.Serializer):

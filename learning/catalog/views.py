@@ -34,7 +34,12 @@ from courseware.structure.selectors import (
 from courseware.structure.services import course_create, course_unpublish, course_update
 from courseware.versions.services import course_publish
 from learning.catalog.filters import CatalogSearchFilter, CourseFilter
-from learning.catalog.selectors import course_detail_draft, course_detail_public, course_detail_public_bytes
+from learning.catalog.selectors import (
+    catalog_rows,
+    course_detail_draft,
+    course_detail_public,
+    course_detail_public_bytes,
+)
 from learning.catalog.serializers import (
     CourseCreateInputSerializer,
     CourseDetailOutputSerializer,
@@ -48,11 +53,6 @@ from learning.catalog.serializers import (
 from learning.content.access import draft_requested
 from learning.progress.selectors import outline_with_learner_state, progress_report, progress_snapshot
 from learning.state import StateWanted, learner_header
-
-
-def _catalog_rows(qs):
-    """Catalog entries: the counts are on the row; the search document is not shown."""
-    return qs.defer("search_document").prefetch_related("instructors")
 
 
 @extend_schema_view(
@@ -154,7 +154,7 @@ class CourseViewSet(viewsets.GenericViewSet):
     def _page_data(self, *, key: str | None = None) -> dict:
         data = cache.get(key) if key else None
         if data is None:
-            qs = self.filter_queryset(_catalog_rows(self.get_queryset()))
+            qs = self.filter_queryset(catalog_rows(self.get_queryset()))
             page = self.paginate_queryset(qs)
             data = self.get_paginated_response(CourseListOutputSerializer(page, many=True).data).data
             if key:
@@ -210,7 +210,7 @@ class CourseViewSet(viewsets.GenericViewSet):
         data = CourseCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         course = course_create(actor=request.user, **data.validated_data)
-        course = _catalog_rows(Course.objects.filter(pk=course.pk)).get()
+        course = catalog_rows(Course.objects.filter(pk=course.pk)).get()
         return Response(CourseListOutputSerializer(course).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -222,7 +222,7 @@ class CourseViewSet(viewsets.GenericViewSet):
         data = CourseUpdateInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         course = course_update(course=course, **data.validated_data)
-        course = _catalog_rows(Course.objects.filter(pk=course.pk)).get()
+        course = catalog_rows(Course.objects.filter(pk=course.pk)).get()
         return Response(CourseListOutputSerializer(course).data)
 
     @extend_schema(
@@ -238,7 +238,7 @@ class CourseViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         course = course_for_write(user=request.user, slug=slug)
         impact = course_publish(course=course, actor=request.user, **data.validated_data)
-        course = _catalog_rows(Course.objects.filter(pk=course.pk)).get()
+        course = catalog_rows(Course.objects.filter(pk=course.pk)).get()
         return Response(CoursePublishOutputSerializer({**CourseListOutputSerializer(course).data, **impact}).data)
 
     @extend_schema(
@@ -248,7 +248,7 @@ class CourseViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def unpublish(self, request, slug=None):
         course = course_unpublish(course=course_for_write(user=request.user, slug=slug))
-        return Response(CourseListOutputSerializer(_catalog_rows(Course.objects.filter(pk=course.pk)).get()).data)
+        return Response(CourseListOutputSerializer(catalog_rows(Course.objects.filter(pk=course.pk)).get()).data)
 
     @extend_schema(
         request=None,

@@ -103,18 +103,19 @@ def test_catalog_query_count_does_not_grow(cached, who):
     ids=["word", "words and a prefix", "only stop words", "with filters and ordering"],
 )
 @pytest.mark.parametrize("who", ["anonymous", "learner"])
-def test_uncached_catalog_search_is_two_queries(search, who):
-    """A catalog search not cached yet: the page with its total (``COUNT(*) OVER ()``; the counts are
-    on the course rows, matched and ranked on the stored search document on PostgreSQL, ``LIKE``
-    elsewhere) and the page's instructors, however many courses there are and match. A signed-in
-    learner's page also reads their token and whether they teach an unpublished course (which makes
-    the page theirs)."""
+def test_uncached_catalog_search_is_one_statement(search, who):
+    """A catalog search not cached yet is one statement on PostgreSQL: the page with its total
+    (``COUNT(*) OVER ()``), the counts on the course rows, matched and ranked on the stored search
+    document, and the instructors' names aggregated in it. Elsewhere (SQLite: ``LIKE``) the names are
+    one more query. However many courses there are and match. A signed-in learner's page also reads
+    their token and whether they teach an unpublished course (which makes the page theirs)."""
     client = APIClient() if who == "anonymous" else client_for(UserFactory())
     catalog_world(SMALL)
     small = queries(client, f"/api/courses/?page_size=100&search={search}")
     catalog_world(LARGE)
     large = queries(client, f"/api/courses/?page_size=100&search={search}")
-    assert small == large == (2 if who == "anonymous" else 4)
+    page = 1 if connection.vendor == "postgresql" else 2
+    assert small == large == page + (0 if who == "anonymous" else 2)
 
 
 @pytest.mark.parametrize("cached", [False, True], ids=["uncached", "cached"])

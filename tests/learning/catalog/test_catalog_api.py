@@ -473,3 +473,20 @@ def test_only_the_course_page_and_the_catalog_are_answered_early(catalog, drf_re
     drf_requests.clear()
     assert APIClient().get("/api/courses/python/progress/").status_code == 401
     assert drf_requests == ["/api/courses/python/progress/"]
+
+
+def test_instructors_are_shown_by_name_in_the_same_order_on_the_catalog_and_the_course_page():
+    """Each instructor as they chose to be shown (their name, else their full name, else their
+    username), listed by account age whatever the order they were added in; the catalog (its names
+    read with the page's rows on PostgreSQL) and the course page agree."""
+    chosen = InstructorFactory(name="Dr. Chosen", first_name="Ignored", last_name="Too")
+    full = InstructorFactory(first_name=" Ada", last_name="Lovelace ")
+    bare = InstructorFactory(first_name="", last_name="")
+    course = build_course(modules=1, lessons_per_module=1, slug="taught", title="Quillwork for beginners")
+    course.instructors.add(bare, full, chosen)
+    names = ["Dr. Chosen", "Ada Lovelace", bare.username]
+
+    [entry] = [c for c in APIClient().get("/api/courses/").json()["results"] if c["slug"] == "taught"]
+    assert entry["instructors"] == names
+    assert APIClient().get("/api/courses/?search=quillwork").json()["results"][0]["instructors"] == names
+    assert APIClient().get("/api/courses/taught/").json()["instructors"] == names
