@@ -59,17 +59,20 @@ def load_catalog(courses: int) -> None:
 
     ts = "2026-01-01T00:00:00+00:00"
     with psycopg.connect(ENV["DATABASE_URL"]) as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'courseware_course' "
-            "AND column_name = 'module_count'"
-        )
-        with_counts = cur.fetchone() is not None
+        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'courseware_course'")
+        columns = {name for (name,) in cur.fetchall()}
+        with_counts = "module_count" in columns
+        # Since live versions (issue 20) a course row names its published version; the catalog list
+        # reads only the row, so version 1 stands for it here (no version rows are made).
+        with_versions = "published_version" in columns
         cols = [
             "id", "created_at", "updated_at", "slug", "title", "summary", "description", "is_published",
             "published_at", "estimated_hours", "sequential", "content_version",
         ]  # fmt: skip
         if with_counts:
             cols += ["module_count", "lesson_count", "quiz_count"]
+        if with_versions:
+            cols += ["published_version"]
 
         def course_rows():
             for i in range(1, courses + 1):
@@ -77,7 +80,11 @@ def load_catalog(courses: int) -> None:
                 summary = " ".join(words(15)).capitalize() + "."
                 description = " ".join(f"The {' '.join(words(6))}." for _ in range(10))
                 row = [i, ts, ts, f"c-{i}", f"{title} {i}", summary, description, True, ts, 1 + i % 9, False, 1]
-                yield row + ([MODULES, MODULES * LESSONS, MODULES] if with_counts else [])
+                yield (
+                    row
+                    + ([MODULES, MODULES * LESSONS, MODULES] if with_counts else [])
+                    + ([1] if with_versions else [])
+                )
 
         copy_rows(cur, "courseware_course", cols, course_rows())
         user_cols = [
