@@ -393,6 +393,9 @@ CELERY_BEAT_SCHEDULE = {
 REMINDER_INACTIVE_DAYS = env_int("REMINDER_INACTIVE_DAYS", 7)
 RECONCILE_BATCH_SIZE = env_int("RECONCILE_BATCH_SIZE", 500)
 PROGRESS_DRAIN_BATCH_SIZE = env_int("PROGRESS_DRAIN_BATCH_SIZE", 1000)
+# A progress drain or events dispatch asked for after a write starts this many milliseconds later, so
+# the writes of that moment share one task (docs/performance.md, "The write pipeline"); 0: at once.
+PIPELINE_BATCH_MS = env_int("PIPELINE_BATCH_MS", 200)
 # Learners whose attempts one regrade batch (one transaction) grades again.
 QUIZ_REGRADE_BATCH_LEARNERS = env_int("QUIZ_REGRADE_BATCH_LEARNERS", 200)
 

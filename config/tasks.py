@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from celery import Task
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -28,3 +29,11 @@ def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
                 )
 
     transaction.on_commit(send)
+
+
+def batch_countdown() -> float | None:
+    """The countdown of a coalesced task asked for after a write (the progress drain, the events
+    dispatch): ``PIPELINE_BATCH_MS``, so the writes of that moment find it queued and share it (None:
+    at once). Under a steady stream of writes, a drain and a dispatch per 200 ms instead of one per
+    handful of writes took the worker's CPU per completion from 2.3 to 0.9 ms (docs/performance.md)."""
+    return max(0, int(getattr(settings, "PIPELINE_BATCH_MS", 0))) / 1000 or None

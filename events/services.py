@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from config.tasks import batch_countdown
 from events import tasks
 from events.models import Event
 
@@ -78,7 +79,7 @@ def _dispatch_soon() -> None:
     if cache.add(DISPATCH_QUEUED_KEY, 1, timeout=DISPATCH_MARK_SECONDS) is False:
         return
     try:
-        tasks.events_dispatch.apply_async()
+        tasks.events_dispatch.apply_async(countdown=batch_countdown())  # the events of that moment share it
     except Exception:  # the broker is down: the periodic sweep numbers the row
         cache.delete(DISPATCH_QUEUED_KEY)
         if tasks.events_dispatch.app.conf.task_always_eager:

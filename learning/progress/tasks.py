@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from config.tasks import enqueue_on_commit
+from config.tasks import batch_countdown, enqueue_on_commit
 from learning.certificates.services import certificate_email_queue, certificate_emails_pending_send
 from learning.progress.reconcile import (
     certificates_checked_advance,
@@ -102,6 +102,8 @@ def progress_drain_request(*, countdown: float | None = None) -> None:
     coalesce = settings.SHARED_CACHE
     if coalesce and cache.add(DRAIN_QUEUED_KEY, 1, timeout=DRAIN_MARK_SECONDS) is False:
         return
+    if countdown is None:  # the writes of the next moment join this drain (their requests find the mark)
+        countdown = batch_countdown()
     try:
         progress_drain.apply_async(countdown=countdown)
     except Exception:
