@@ -80,13 +80,14 @@ def _window() -> int:
     return int(time.time() // 60)
 
 
-def _authenticate(environ, c):
-    """The user id from ``Authorization: Token <key>``, or None; one statement and one counter."""
+def _authenticate(environ, c, fetchone) -> int | None:
+    """The user id from ``Authorization: Token <key>``, or None; one statement (``fetchone(sql,
+    params)``: through the floor's own connection or Django's) and one counter."""
     header = environ.get("HTTP_AUTHORIZATION", "")
     if not header.startswith("Token "):
         return None
     digest = hashlib.sha256(header[6:].encode()).hexdigest()
-    row = c.pg.execute(_AUTH_SQL, (FLOOR_COURSE_ID, digest)).fetchone()
+    row = fetchone(_AUTH_SQL, (FLOOR_COURSE_ID, digest))
     if row is None or not row[1] or row[2] is None:
         return None
     c.cache.incr(f"bench:floor:user:{row[0]}:w{_window()}")
@@ -103,7 +104,7 @@ def floor(environ, start_response):
         return _answer(start_response, "200 OK", b'{"status":"ok"}')
     if kind not in ("auth", "write"):
         return _answer(start_response, "404 Not Found", b'{"detail":"No such floor."}')
-    user_id = _authenticate(environ, c)
+    user_id = _authenticate(environ, c, lambda sql, params: c.pg.execute(sql, params).fetchone())
     if user_id is None:
         return _answer(start_response, "401 Unauthorized", b'{"detail":"Invalid token."}')
     if kind == "write":
@@ -146,21 +147,20 @@ def _append_routes() -> None:
             return json(200, b'{"status":"ok"}')
         if kind not in ("auth", "write"):
             return json(404, b'{"detail":"No such floor."}')
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if not header.startswith("Token "):
-            return json(401, b'{"detail":"Invalid token."}')
-        digest = hashlib.sha256(header[6:].encode()).hexdigest()
         with connection.cursor() as cursor:
-            cursor.execute(_AUTH_SQL, (FLOOR_COURSE_ID, digest))
-            row = cursor.fetchone()
-            if row is None or not row[1] or row[2] is None:
+
+            def fetchone(sql, params):
+                cursor.execute(sql, params)
+                return cursor.fetchone()
+
+            user_id = _authenticate(request.META, c, fetchone)
+            if user_id is None:
                 return json(401, b'{"detail":"Invalid token."}')
-            c.cache.incr(f"bench:floor:user:{row[0]}:w{_window()}")
             if kind == "auth":
-                return json(200, b'{"status":"ok","user":%d}' % row[0])
-            cursor.execute(_INSERT_SQL, (row[0], int(request.GET.get("lesson", "0"))))
+                return json(200, b'{"status":"ok","user":%d}' % user_id)
+            cursor.execute(_INSERT_SQL, (user_id, int(request.GET.get("lesson", "0"))))
             created = cursor.rowcount
-        c.broker.lpush(FLOOR_LIST, f"{row[0]}:{request.GET.get('lesson', '0')}")
+        c.broker.lpush(FLOOR_LIST, f"{user_id}:{request.GET.get('lesson', '0')}")
         return json(201 if created else 200, b'{"status":"ok"}')
 
     urls.urlpatterns[:0] = [

@@ -28,10 +28,8 @@ from bench.stack import (
     celery_command,
     drop_database,
     free_port,
+    fresh_start,
     gunicorn_command,
-    migrate,
-    reset_database,
-    reset_redis,
     running_stack,
 )
 
@@ -65,15 +63,9 @@ def main() -> int:
     argv = " ".join(sys.argv[1:])
     log(f"bench: {learners} learners, {completions} completions, {rounds} rounds of {seconds}s runs, soak {soak}s")
 
-    reset_redis()
-    reset_database()
-    migrate_s = migrate()
-
     # Django is set up only now: the environment (bench.env) is in place and courses_bench is migrated.
     # Every module here imports project code inside its functions for that reason.
-    import django
-
-    django.setup()
+    migrate_s = fresh_start()
     data = load_dataset(learners=learners, completions=completions, probe=progress_probe(calls=200))
     finishers = min(1000, learners)
     finish_course_id = load_finish_course(learners=finishers)

@@ -142,25 +142,12 @@ def main() -> int:
 
     from bench.celery_throughput import celery_throughput, completion_events
     from bench.finishers import finish_at_once, load_finish_course
-    from bench.stack import (
-        celery_command,
-        free_port,
-        gunicorn_command,
-        migrate,
-        reset_database,
-        reset_redis,
-        running_stack,
-    )
+    from bench.stack import celery_command, free_port, fresh_start, gunicorn_command, running_stack
 
     OUT.mkdir(exist_ok=True)
     shutil.rmtree(MAIL_DIR, ignore_errors=True)
     MAIL_DIR.mkdir()
-    reset_redis()
-    reset_database()
-    migrate()
-    import django
-
-    django.setup()
+    fresh_start()
     if args.finders_only:
         load_learners_and_events_course(learners=10, lessons=1)
         for f in [finder_figures(completed=50_000), finder_figures(completed=450_000)]:

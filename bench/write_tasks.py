@@ -27,25 +27,11 @@ def main() -> int:
     args = ap.parse_args()
 
     from bench.queues import broker, wait_drained
-    from bench.stack import (
-        celery_command,
-        drop_database,
-        free_port,
-        gunicorn_command,
-        migrate,
-        reset_database,
-        reset_redis,
-        running_stack,
-    )
+    from bench.stack import celery_command, drop_database, free_port, fresh_start, gunicorn_command, running_stack
     from bench.wrk import run_wrk
 
     OUT.mkdir(exist_ok=True)
-    reset_redis()
-    reset_database()
-    migrate()
-    import django
-
-    django.setup()
+    fresh_start()
     from bench.dataset import load_dataset
     from bench.endpoints import write_request_files
     from bench.progress_scaling import progress_probe
