@@ -16,6 +16,7 @@ The check reads every ``select_for_update`` in the project's code, and every SQL
 lock (it deletes the row, or changes its key) says why on its line with a ``# key lock:`` comment."""
 
 import ast
+import functools
 from pathlib import Path
 
 from django.apps import apps
@@ -47,41 +48,44 @@ def _chain(node: ast.expr) -> list[ast.expr]:
     return links[::-1]
 
 
-def _locks() -> list[tuple[str, int, str, str, bool, bool, str]]:
-    """Each ``select_for_update`` call: (file, line, model, source line, no_key, of, joins)."""
-    found = []
+@functools.cache
+def _modules() -> list[tuple[Path, list[str], list[ast.AST]]]:
+    """The project's modules: (path from the root, source lines, every AST node)."""
+    modules = []
     for app in APPS:
         for path in sorted((ROOT / app).rglob("*.py")):
-            if "migrations" in path.parts:
-                continue
             source = path.read_text()
-            lines = source.splitlines()
-            tree = ast.parse(source)
-            nodes = list(ast.walk(tree))
-            inner = {id(n.value) for n in nodes if isinstance(n, ast.Attribute)}
-            inner |= {id(n.func) for n in nodes if isinstance(n, ast.Call)}
-            for call in (n for n in nodes if isinstance(n, ast.Call) and id(n) not in inner):
-                links = _chain(call)
-                lockers = [
-                    n
-                    for n in links
-                    if isinstance(n, ast.Call)
-                    and isinstance(n.func, ast.Attribute)
-                    and n.func.attr == "select_for_update"
-                ]
-                if not lockers:
-                    continue
-                [lock] = lockers
-                named = isinstance(links[0], ast.Name) and isinstance(links[1], ast.Attribute)
-                model = links[0].id if named and links[1].attr == "objects" else UNKNOWN
-                kwargs = {k.arg: k.value for k in lock.keywords}
-                no_key = isinstance(kwargs.get("no_key"), ast.Constant) and kwargs["no_key"].value is True
-                joins = any(
-                    isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "select_related"
-                    for n in links
-                )
-                relpath = str(path.relative_to(ROOT))
-                found.append((relpath, lock.lineno, model, lines[lock.lineno - 1], no_key, "of" in kwargs, joins))
+            modules.append((path.relative_to(ROOT), source.splitlines(), list(ast.walk(ast.parse(source)))))
+    return modules
+
+
+def _locks() -> list[tuple[str, int, str, str, bool, bool, bool]]:
+    """Each ``select_for_update`` call: (file, line, model, source line, no_key, of, joins)."""
+    found = []
+    for relpath, lines, nodes in _modules():
+        if "migrations" in relpath.parts:
+            continue
+        inner = {id(n.value) for n in nodes if isinstance(n, ast.Attribute)}
+        inner |= {id(n.func) for n in nodes if isinstance(n, ast.Call)}
+        for call in (n for n in nodes if isinstance(n, ast.Call) and id(n) not in inner):
+            links = _chain(call)
+            lockers = [
+                n
+                for n in links
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "select_for_update"
+            ]
+            if not lockers:
+                continue
+            [lock] = lockers
+            named = isinstance(links[0], ast.Name) and isinstance(links[1], ast.Attribute)
+            model = links[0].id if named and links[1].attr == "objects" else UNKNOWN
+            kwargs = {k.arg: k.value for k in lock.keywords}
+            no_key = isinstance(kwargs.get("no_key"), ast.Constant) and kwargs["no_key"].value is True
+            joins = any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "select_related"
+                for n in links
+            )
+            found.append((relpath, lock.lineno, model, lines[lock.lineno - 1], no_key, "of" in kwargs, joins))
     return found
 
 
@@ -117,16 +121,12 @@ def test_a_lock_with_joined_rows_names_the_rows_it_locks():
 
 def test_raw_statements_lock_without_the_key_lock():
     wrong = []
-    for app in APPS:
-        for path in sorted((ROOT / app).rglob("*.py")):
-            source = path.read_text()
-            tree = ast.parse(source)
-            docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
-            lines = source.splitlines()
-            for node in ast.walk(tree):
-                if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in docstrings:
-                    continue
-                text = lines[node.lineno - 1]
-                if "FOR UPDATE" in node.value.replace("FOR NO KEY UPDATE", "") and "# key lock:" not in text:
-                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}: {text.strip()}")
+    for relpath, lines, nodes in _modules():
+        docstrings = {id(n.value) for n in nodes if isinstance(n, ast.Expr)}
+        for node in nodes:
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in docstrings:
+                continue
+            text = lines[node.lineno - 1]
+            if "FOR UPDATE" in node.value.replace("FOR NO KEY UPDATE", "") and "# key lock:" not in text:
+                wrong.append(f"{relpath}:{node.lineno}: {text.strip()}")
     assert not wrong, "write FOR NO KEY UPDATE, or say why not (# key lock:):\n" + "\n".join(wrong)
