@@ -4,6 +4,7 @@ import re
 
 import django_filters
 from django import forms
+from django_filters import rest_framework as filters_drf
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
@@ -26,6 +27,25 @@ class _StrictBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = _StrictBooleanField
+
+
+class DjangoFilterBackend(filters_drf.DjangoFilterBackend):
+    """django-filter's backend, which builds and validates its filter set's form on every request, also
+    when the query string names none of its filters (a catalog page, a search): about 0.5 ms of CPU
+    for nothing to filter. Then the queryset is returned as it is, which is what the filter set does
+    with only empty values (every filter skips an empty value, and ours do nothing else). A parameter
+    named after a filter, or after one with a suffix (``_min``, ``_after``: the range widgets' names),
+    takes django-filter's way, so a bad value is the same 400."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not any(
+            param == name or param.startswith(f"{name}_")
+            for param in request.query_params
+            for name in filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class OrderingFilter(filters.OrderingFilter):

@@ -266,7 +266,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "config.filters.DjangoFilterBackend",  # skips the form when no filter is asked
         "config.search.BoundedSearchFilter",
         "config.filters.OrderingFilter",
     ],

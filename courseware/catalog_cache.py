@@ -84,11 +84,12 @@ def version_take(raw: Any) -> None:
 
 def catalog_page_key(*, url: str) -> str | None:
     """Where the catalog page at ``url`` is cached, or None when it must not be (no version). The
-    URL (any query string a caller sends) is hashed: keys keep one short length."""
+    URL (any query string a caller sends) is hashed: keys keep one short length. The entry is the
+    page's rendered JSON (``page-json``: hosts of a release that cached it as a dict use other keys)."""
     version = content_version()
     if version is None:
         return None
-    return f"catalog:page:{version}:{hashlib.blake2b(url.encode(), digest_size=16).hexdigest()}"
+    return f"catalog:page-json:{version}:{hashlib.blake2b(url.encode(), digest_size=16).hexdigest()}"
 
 
 def local_get(key: str, build: Callable[[], Any], *, space: str = "content") -> Any:

@@ -1,6 +1,8 @@
 """The public course page: the course and its outline as every anonymous reader sees it, shared by
 processes through the content cache and kept as ready-made bytes."""
 
+from functools import cache
+
 from django.contrib.postgres.aggregates import JSONBAgg
 from django.db import connections
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -17,11 +19,18 @@ def catalog_rows(queryset: QuerySet[Course]) -> QuerySet[Course]:
     PostgreSQL the instructors' names come in the same statement (``instructor_people``: one JSON
     array per course, by user id), so a catalog page and its total are one statement
     (``config.pagination``); elsewhere they are one more query (a prefetch). The serializer reads
-    either (``CourseListOutputSerializer.get_instructors``)."""
+    either (``learning.catalog.serializers.instructor_names``)."""
     queryset = queryset.defer("search_document")
     if connections[queryset.db].vendor != "postgresql":
         return queryset.prefetch_related("instructors")
-    people = (
+    return queryset.annotate(instructor_people=Subquery(_instructor_people()))
+
+
+@cache
+def _instructor_people() -> QuerySet:
+    """A course's instructors as one JSON array, for ``catalog_rows``. Built once per process (about
+    0.3 ms of the ORM's work a page): ``Subquery`` clones it, so nothing changes it."""
+    return (
         Course.instructors.through.objects.filter(course_id=OuterRef("pk"))
         .order_by()
         .values("course_id")
@@ -38,7 +47,6 @@ def catalog_rows(queryset: QuerySet[Course]) -> QuerySet[Course]:
         )
         .values("people")
     )
-    return queryset.annotate(instructor_people=Subquery(people))
 
 
 def course_detail_public(*, course: Course) -> dict:

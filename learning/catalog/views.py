@@ -5,7 +5,6 @@ shape the output."""
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_orjson_renderer.renderers import ORJSONRenderer
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -15,7 +14,7 @@ from rest_framework.generics import get_object_or_404  # a malformed id is a 404
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from config.filters import OrderingFilter
+from config.filters import DjangoFilterBackend, OrderingFilter
 from config.openapi import ERRORS_400, ERRORS_401, ERRORS_403, ERRORS_404, VERSION_PARAMETER
 from courseware.access import course_for_write
 from courseware.catalog_cache import PAGE_TIMEOUT, catalog_page_key, local_get, local_peek
@@ -49,6 +48,7 @@ from learning.catalog.serializers import (
     CourseUpdateInputSerializer,
     EnrollmentOutputSerializer,
     ProgressOutputSerializer,
+    catalog_entries,
 )
 from learning.content.access import draft_requested
 from learning.progress.selectors import outline_with_learner_state, progress_report, progress_snapshot
@@ -144,22 +144,24 @@ class CourseViewSet(viewsets.GenericViewSet):
     def list(self, request):
         """Pages that everyone sees alike (anonymous callers and learners who teach nothing) come
         ready-made from this process's memory, else from the shared cache, until a course changes."""
+        # Both caches hold the rendered bytes: a page one host built is served as it is by the others.
         shared = catalog_is_public_for(user=request.user)
         key = catalog_page_key(url=request.build_absolute_uri()) if shared else None
         if key is None:
             return Response(self._page_data())
-        body = local_get(key, lambda: ORJSONRenderer().render(self._page_data(key=key)), space="pages")
+        body = local_get(key, lambda: self._page_bytes(key), space="pages")
         return HttpResponse(body, content_type="application/json")
 
-    def _page_data(self, *, key: str | None = None) -> dict:
-        data = cache.get(key) if key else None
-        if data is None:
-            qs = self.filter_queryset(catalog_rows(self.get_queryset()))
-            page = self.paginate_queryset(qs)
-            data = self.get_paginated_response(CourseListOutputSerializer(page, many=True).data).data
-            if key:
-                cache.set(key, data, timeout=PAGE_TIMEOUT)
-        return data
+    def _page_bytes(self, key: str) -> bytes:
+        body = cache.get(key)
+        if body is None:
+            body = ORJSONRenderer().render(self._page_data())
+            cache.set(key, body, timeout=PAGE_TIMEOUT)
+        return body
+
+    def _page_data(self) -> dict:
+        page = self.paginate_queryset(self.filter_queryset(catalog_rows(self.get_queryset())))
+        return self.get_paginated_response(catalog_entries(page)).data
 
     @extend_schema(
         parameters=[VERSION_PARAMETER],
