@@ -116,7 +116,8 @@ def floor_table(runs: dict) -> list[str]:
 def floor_notes(runs: dict, *, noop_per_s: float) -> list[str]:
     """What the Celery worker's own rate says about the write targets."""
     return [
-        "Each write queues one progress task (Celery tracks progress, by design); this machine's Celery "
+        "Each write asks for the progress drain and the events dispatch (Celery tracks progress, by design; "
+        "one task of each for the writes of a moment, `PIPELINE_BATCH_MS`); this machine's Celery "
         f"worker runs {noop_per_s:.0f} no-op tasks/s (below), on the same two cores as the web workers, so a "
         "write's figure includes the worker's share of the cores (the CPU table shows it under Celery).",
         "",
