@@ -1,14 +1,12 @@
 """Shapes of the catalog, the course page (with the learner's state), enrollments and progress."""
 
-from collections.abc import Iterable
-
 from rest_framework import serializers
 
-from accounts.models import display_name_of
 from courseware.models import Course, Enrollment
 from courseware.versions.serializers import (
     PublishImpactFieldsSerializer,
 )
+from learning.catalog.selectors import instructor_names
 from learning.certificates.serializers import CertificateBriefSerializer
 
 
@@ -32,44 +30,6 @@ class CourseListOutputSerializer(serializers.ModelSerializer):
 
     def get_instructors(self, course) -> list[str]:
         return instructor_names(course)
-
-
-def instructor_names(course: Course) -> list[str]:
-    """Names by user id: read with the row (``learning.catalog.selectors.catalog_rows``) or through
-    the course's instructors (prefetched or not)."""
-    if "instructor_people" in course.__dict__:
-        return [display_name_of(**person) for person in course.instructor_people or ()]
-    return [user.display_name for user in sorted(course.instructors.all(), key=lambda user: user.pk)]
-
-
-def catalog_entries(courses: Iterable[Course]) -> list[dict]:
-    """A catalog page's rows: what ``CourseListOutputSerializer(courses, many=True).data`` renders to,
-    written out. DRF's pass builds the serializer's fields, then calls a field per value: 2.7 ms of
-    CPU for a page of 20, the largest part of a page no cache holds (a new search term). Datetimes
-    stay datetimes, as in the course page: the JSON renderer writes them as DRF's fields do (RFC 3339,
-    UTC, "Z"). ``tests/learning/catalog/test_catalog_serializers.py`` checks that both render to the
-    same bytes, key for key; a field added to the serializer must be added here."""
-    return [
-        {
-            "slug": course.slug,
-            "title": course.title,
-            "summary": course.summary,
-            "is_published": course.is_published,
-            "published_at": course.published_at,
-            "estimated_hours": float(course.estimated_hours),
-            "sequential": course.sequential,
-            "capacity": course.capacity,
-            "enrollment_opens_at": course.enrollment_opens_at,
-            "enrollment_closes_at": course.enrollment_closes_at,
-            "instructors": instructor_names(course),
-            "module_count": course.module_count,
-            "lesson_count": course.lesson_count,
-            "quiz_count": course.quiz_count,
-            "created_at": course.created_at,
-            "updated_at": course.updated_at,
-        }
-        for course in courses
-    ]
 
 
 class CoursePublishInputSerializer(serializers.Serializer):

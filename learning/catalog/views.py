@@ -34,6 +34,7 @@ from courseware.structure.services import course_create, course_unpublish, cours
 from courseware.versions.services import course_publish
 from learning.catalog.filters import CatalogSearchFilter, CourseFilter
 from learning.catalog.selectors import (
+    catalog_entry,
     catalog_rows,
     course_detail_draft,
     course_detail_public,
@@ -48,7 +49,6 @@ from learning.catalog.serializers import (
     CourseUpdateInputSerializer,
     EnrollmentOutputSerializer,
     ProgressOutputSerializer,
-    catalog_entries,
 )
 from learning.content.access import draft_requested
 from learning.progress.selectors import outline_with_learner_state, progress_report, progress_snapshot
@@ -161,7 +161,7 @@ class CourseViewSet(viewsets.GenericViewSet):
 
     def _page_data(self) -> dict:
         page = self.paginate_queryset(self.filter_queryset(catalog_rows(self.get_queryset())))
-        return self.get_paginated_response(catalog_entries(page)).data
+        return self.get_paginated_response([catalog_entry(course) for course in page]).data
 
     @extend_schema(
         parameters=[VERSION_PARAMETER],

@@ -1,4 +1,4 @@
-"""Catalog pages are written by ``learning.catalog.serializers.catalog_entries``, not field by field
+"""Catalog pages are written by ``learning.catalog.selectors.catalog_entry``, not field by field
 through DRF: their bytes must be what ``CourseListOutputSerializer`` (the schema's shape, and the shape
 of a course's create, update and publish answers) renders, key for key, for every kind of course."""
 
