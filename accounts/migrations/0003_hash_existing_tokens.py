@@ -2,8 +2,10 @@
 that worked before works after, and the plain keys are deleted from the old table."""
 
 import hashlib
+from datetime import UTC
 
 from django.db import migrations
+from django.utils.dateparse import parse_datetime
 
 
 def hash_existing_tokens(apps, schema_editor):
@@ -23,12 +25,22 @@ def hash_existing_tokens(apps, schema_editor):
         ],
         ignore_conflicts=True,
     )
-    created = {user_id: created for _key, user_id, created in rows}
+    created = {user_id: _aware(created) for _key, user_id, created in rows}
     for token in AuthToken.objects.filter(client="(issued before hashing)"):
         if token.user_id in created and created[token.user_id] is not None:
             AuthToken.objects.filter(pk=token.pk).update(created_at=created[token.user_id])
     with connection.cursor() as cursor:
         cursor.execute('DELETE FROM "authtoken_token"')
+
+
+def _aware(value):
+    """The old row's time as an aware datetime: SQLite hands the raw column back as text, in UTC with no
+    offset (how Django stores datetimes there); PostgreSQL's column has the time zone."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 class Migration(migrations.Migration):
