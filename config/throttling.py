@@ -23,6 +23,7 @@ module knows no app: it only runs what was registered.
 
 import contextlib
 import fcntl
+import hashlib
 import logging
 import os
 import time
@@ -218,7 +219,9 @@ class SignInAccountRateThrottle(SignInRateThrottle):
         name = data.get("username") or data.get("email") if hasattr(data, "get") else None
         if not isinstance(name, str) or not name.strip():
             return None
-        return self.cache_format % {"scope": "login_account", "ident": name.strip().casefold()[:254]}
+        # The name hashed: no address in a cache key, and one short key however long the name.
+        ident = hashlib.blake2b(name.strip().casefold().encode(), digest_size=16).hexdigest()
+        return self.cache_format % {"scope": "login_account", "ident": ident}
 
 
 def sign_in_wait(request) -> float | None:
